@@ -1,0 +1,174 @@
+//! The library's settings, read from the environment and checked before any
+//! jail is entered.
+//!
+//! | variable           | meaning                                            |
+//! |--------------------|----------------------------------------------------|
+//! | `HTTPD_CHROOT_DIR` | absolute path of the jail; unset or empty: inert   |
+//! | `HTTPD_CHROOT_LOG` | `error`, `warn`, `info` (default), `debug`, `trace` |
+
+use std::ffi::CString;
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+
+use log::LevelFilter;
+
+use crate::errno::Errno;
+use crate::logging;
+use crate::paths::{JailPath, JailPathError};
+use crate::sys;
+
+pub const DIR_VARIABLE: &str = "HTTPD_CHROOT_DIR";
+pub const LOG_VARIABLE: &str = "HTTPD_CHROOT_LOG";
+
+/// The files in which admins set the variables, named in every remedy.
+const WHERE_SET: &str = "apachectl's environment (/etc/apache2/envvars or /etc/sysconfig/httpd)";
+
+/// Checked settings of a process that is asked to jail httpd.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The jail as configured, in normal form.
+    pub jail: JailPath,
+    /// The jail with symlinks resolved: the directory chroot(2) enters.
+    pub resolved: JailPath,
+    /// `resolved` with a NUL byte, for system calls.
+    pub resolved_c: CString,
+    pub log_level: LevelFilter,
+}
+
+impl Settings {
+    /// Returns the spellings of the jail that host paths may start with.
+    pub fn spellings(&self) -> [&JailPath; 2] {
+        [&self.jail, &self.resolved]
+    }
+}
+
+/// A setting that cannot be used, with everything a message needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingsError {
+    Characters { value: Vec<u8> },
+    Path { value: Vec<u8>, reason: JailPathError },
+    Missing { value: Vec<u8>, errno: Errno },
+    NotDirectory { value: Vec<u8> },
+    ResolvesToRoot { value: Vec<u8> },
+    NotPrivileged { value: Vec<u8>, euid: u32 },
+    LogLevel { value: Vec<u8> },
+}
+
+/// Reads the settings from raw variable values. Returns `Ok(None)` when no
+/// jail is configured, which leaves the library inert.
+pub fn parse(dir: Option<&[u8]>, log: Option<&[u8]>) -> Result<Option<Settings>, SettingsError> {
+    let dir = match dir {
+        Some(dir) if !dir.is_empty() => dir,
+        _ => return Ok(None),
+    };
+
+    let log_level = match log {
+        None | Some(b"") => LevelFilter::Info,
+        Some(value) => logging::parse_level(value).ok_or_else(|| SettingsError::LogLevel { value: value.to_vec() })?,
+    };
+
+    if std::str::from_utf8(dir).is_err() || dir.iter().any(|b| b.is_ascii_control()) {
+        return Err(SettingsError::Characters { value: dir.to_vec() });
+    }
+    let jail = JailPath::parse(dir).map_err(|reason| SettingsError::Path { value: dir.to_vec(), reason })?;
+
+    let resolved = resolve_directory(&jail)?;
+    let resolved_c = CString::new(resolved.as_bytes().to_vec()).expect("a parsed path contains no NUL byte");
+    Ok(Some(Settings { jail, resolved, resolved_c, log_level }))
+}
+
+/// Checks that the jail is an existing directory and resolves its symlinks
+/// once, so that every later chroot enters the same directory.
+fn resolve_directory(jail: &JailPath) -> Result<JailPath, SettingsError> {
+    let value = jail.as_bytes().to_vec();
+    let path = CString::new(value.clone()).expect("a parsed path contains no NUL byte");
+
+    let status = sys::stat(&path).map_err(|errno| SettingsError::Missing { value: value.clone(), errno })?;
+    if status.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        return Err(SettingsError::NotDirectory { value });
+    }
+
+    let resolved = std::fs::canonicalize(std::ffi::OsStr::from_bytes(&value)).map_err(|error| {
+        SettingsError::Missing { value: value.clone(), errno: Errno(error.raw_os_error().unwrap_or(libc::EIO)) }
+    })?;
+    JailPath::parse(resolved.as_os_str().as_bytes()).map_err(|_| SettingsError::ResolvesToRoot { value })
+}
+
+/// Checks that this process may call chroot(2), which needs CAP_SYS_CHROOT
+/// in its effective set (root has it unless it was dropped).
+pub fn check_privilege(settings: &Settings) -> Result<(), SettingsError> {
+    if sys::can_chroot() {
+        return Ok(());
+    }
+    // SAFETY: geteuid(2) has no preconditions and always succeeds.
+    let euid = unsafe { libc::geteuid() };
+    Err(SettingsError::NotPrivileged { value: settings.jail.as_bytes().to_vec(), euid })
+}
+
+/// Reads a variable's raw bytes from the process environment.
+pub fn variable(name: &str) -> Option<Vec<u8>> {
+    std::env::var_os(name).map(|value| value.as_bytes().to_vec())
+}
+
+/// Shows bytes from the environment in a message with every control
+/// character and non-ASCII byte escaped, so that a value can neither break
+/// the log line nor hide its content.
+struct Escaped<'a>(&'a [u8]);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.escape_ascii())
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsError::Characters { value } => write!(
+                f,
+                "invalid {}={}: contains a control character or a byte that is not UTF-8. \
+                 Set it to a plain absolute path in {}",
+                DIR_VARIABLE, Escaped(value), WHERE_SET
+            ),
+            SettingsError::Path { value, reason } => {
+                let (problem, remedy) = match reason {
+                    JailPathError::NotAbsolute => ("not an absolute path", "Set it to the jail's absolute path, such as /srv/httpd-jail,"),
+                    JailPathError::DotDot => ("contains a '..' component", "Write the path without '..'"),
+                    JailPathError::TooLong => ("longer than PATH_MAX (ENAMETOOLONG)", "Choose a shorter jail path"),
+                    JailPathError::RootDirectory => ("names the root directory, which confines nothing", "Set it to a jail directory"),
+                };
+                write!(f, "invalid {}={}: {}. {} in {}", DIR_VARIABLE, Escaped(value), problem, remedy, WHERE_SET)
+            }
+            SettingsError::Missing { value, errno } => write!(
+                f,
+                "cannot use jail {}={}: stat failed: {}. Create the jail directory or correct the variable in {}",
+                DIR_VARIABLE, Escaped(value), errno, WHERE_SET
+            ),
+            SettingsError::NotDirectory { value } => write!(
+                f,
+                "cannot use jail {}={}: {}. Point the variable at a directory in {}",
+                DIR_VARIABLE, Escaped(value), Errno(libc::ENOTDIR), WHERE_SET
+            ),
+            SettingsError::ResolvesToRoot { value } => write!(
+                f,
+                "invalid {}={}: resolves to the root directory, which confines nothing. Set it to a jail directory in {}",
+                DIR_VARIABLE, Escaped(value), WHERE_SET
+            ),
+            SettingsError::NotPrivileged { value, euid } => write!(
+                f,
+                "cannot enter jail {}={}: chroot needs CAP_SYS_CHROOT, which this process (uid {}) lacks ({}). \
+                 Start httpd as root with its capabilities, or remove {} from its environment to run it unjailed",
+                DIR_VARIABLE, Escaped(value), euid, Errno(libc::EPERM), DIR_VARIABLE
+            ),
+            SettingsError::LogLevel { value } => write!(
+                f,
+                "invalid {}={}: expected one of error, warn, info, debug, trace. Correct it in {}",
+                LOG_VARIABLE, Escaped(value), WHERE_SET
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,0 +1,128 @@
+use super::*;
+
+use std::path::PathBuf;
+
+/// A fresh directory under the system temporary directory, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("httpd-chroot-config-{}-{}", name, std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create scratch directory");
+        Scratch(path)
+    }
+
+    fn bytes(&self, child: &str) -> Vec<u8> {
+        self.0.join(child).as_os_str().as_bytes().to_vec()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn error_for(dir: &[u8]) -> SettingsError {
+    parse(Some(dir), None).expect_err("value should be rejected")
+}
+
+#[test]
+fn unset_or_empty_dir_is_inert() {
+    assert!(parse(None, None).expect("no error").is_none());
+    assert!(parse(Some(b""), Some(b"debug")).expect("no error").is_none());
+}
+
+#[test]
+fn existing_directory_is_accepted() {
+    let scratch = Scratch::new("ok");
+    std::fs::create_dir(scratch.0.join("jail")).expect("create jail");
+    let mut value = scratch.bytes("jail");
+    value.extend_from_slice(b"//");
+
+    let settings = parse(Some(&value), Some(b"debug")).expect("valid").expect("configured");
+    assert_eq!(settings.jail.as_bytes(), &scratch.bytes("jail")[..]);
+    assert_eq!(settings.log_level, LevelFilter::Debug);
+}
+
+#[test]
+fn symlinked_jail_resolves_once() {
+    let scratch = Scratch::new("link");
+    std::fs::create_dir(scratch.0.join("real")).expect("create jail");
+    std::os::unix::fs::symlink(scratch.0.join("real"), scratch.0.join("link")).expect("create symlink");
+
+    let settings = parse(Some(&scratch.bytes("link")), None).expect("valid").expect("configured");
+    assert_eq!(settings.jail.as_bytes(), &scratch.bytes("link")[..]);
+    let real = std::fs::canonicalize(scratch.0.join("real")).expect("canonical path");
+    assert_eq!(settings.resolved.as_bytes(), real.as_os_str().as_bytes());
+}
+
+#[test]
+fn relative_dir_is_rejected() {
+    let error = error_for(b"srv/jail");
+    assert_eq!(error, SettingsError::Path { value: b"srv/jail".to_vec(), reason: JailPathError::NotAbsolute });
+    let message = error.to_string();
+    assert!(message.contains("HTTPD_CHROOT_DIR=srv/jail"), "message {:?}", message);
+    assert!(message.contains("not an absolute path"), "message {:?}", message);
+}
+
+#[test]
+fn missing_dir_names_errno() {
+    let scratch = Scratch::new("missing");
+    let error = error_for(&scratch.bytes("absent"));
+    assert_eq!(error, SettingsError::Missing { value: scratch.bytes("absent"), errno: Errno(libc::ENOENT) });
+    assert!(error.to_string().contains("ENOENT (No such file or directory)"), "message {}", error);
+}
+
+#[test]
+fn file_is_not_a_directory() {
+    let scratch = Scratch::new("file");
+    std::fs::write(scratch.0.join("file"), b"x").expect("create file");
+    let error = error_for(&scratch.bytes("file"));
+    assert_eq!(error, SettingsError::NotDirectory { value: scratch.bytes("file") });
+    assert!(error.to_string().contains("ENOTDIR"), "message {}", error);
+}
+
+#[test]
+fn dangling_symlink_is_missing() {
+    let scratch = Scratch::new("dangling");
+    std::os::unix::fs::symlink(scratch.0.join("nowhere"), scratch.0.join("link")).expect("create symlink");
+    let error = error_for(&scratch.bytes("link"));
+    assert_eq!(error, SettingsError::Missing { value: scratch.bytes("link"), errno: Errno(libc::ENOENT) });
+}
+
+#[test]
+fn root_directory_is_rejected() {
+    assert_eq!(error_for(b"/"), SettingsError::Path { value: b"/".to_vec(), reason: JailPathError::RootDirectory });
+
+    let scratch = Scratch::new("root");
+    std::os::unix::fs::symlink("/", scratch.0.join("root")).expect("create symlink");
+    assert_eq!(error_for(&scratch.bytes("root")), SettingsError::ResolvesToRoot { value: scratch.bytes("root") });
+}
+
+#[test]
+fn control_and_non_utf8_bytes_are_rejected() {
+    for value in [&b"/srv/jail\n"[..], b"/srv/\x1bjail", b"/srv/j\xffail"] {
+        let error = error_for(value);
+        assert_eq!(error, SettingsError::Characters { value: value.to_vec() });
+        let message = error.to_string();
+        assert!(!message.contains('\n'), "message must stay on one line: {:?}", message);
+    }
+    assert!(error_for(b"/srv/j\xffail").to_string().contains("/srv/j\\xffail"));
+}
+
+#[test]
+fn overlong_dir_is_rejected() {
+    let long = format!("/{}", "d".repeat(crate::paths::PATH_MAX));
+    let error = error_for(long.as_bytes());
+    assert_eq!(error, SettingsError::Path { value: long.into_bytes(), reason: JailPathError::TooLong });
+    assert!(error.to_string().contains("ENAMETOOLONG"));
+}
+
+#[test]
+fn unknown_log_level_is_rejected() {
+    let error = parse(Some(b"/tmp"), Some(b"verbose")).expect_err("level should be rejected");
+    assert_eq!(error, SettingsError::LogLevel { value: b"verbose".to_vec() });
+    assert!(error.to_string().contains("HTTPD_CHROOT_LOG=verbose"));
+}

@@ -1,0 +1,93 @@
+//! Supplementary groups of httpd's run user, computed before the chroot.
+//!
+//! httpd's children call `initgroups(User, Group)` after the daemon has
+//! entered the jail. glibc then reads /etc/group inside the jail, and if the
+//! jail has no such file the children silently lose every supplementary
+//! group. The library computes the list from the host's databases before the
+//! chroot and applies exactly that list when the call comes.
+
+use std::ffi::{CStr, CString};
+
+use once_cell::sync::OnceCell;
+
+use crate::httpd::RunIdentity;
+
+/// The result that `initgroups(user, group)` would have outside the jail.
+pub struct PreparedGroups {
+    pub user: CString,
+    pub group: libc::gid_t,
+    pub list: Vec<libc::gid_t>,
+}
+
+static PREPARED: OnceCell<PreparedGroups> = OnceCell::new();
+
+/// Computes the group list of the run user through the host's name service.
+/// Runs before the chroot, where it may allocate and read files.
+pub fn prepare(identity: &RunIdentity<'_>) {
+    if PREPARED.get().is_some() {
+        return;
+    }
+    let user = match login_name(identity.user_name) {
+        Some(user) => user,
+        None => {
+            log::debug!("cannot prepare groups: no user named {:?} on the host", identity.user_name);
+            return;
+        }
+    };
+
+    match group_list(&user, identity.group_id) {
+        Some(list) => {
+            log::debug!("prepared {} groups for user {:?}", list.len(), user);
+            let _ = PREPARED.set(PreparedGroups { user, group: identity.group_id, list });
+        }
+        None => log::debug!("cannot prepare groups: getgrouplist failed for user {:?}", user),
+    }
+}
+
+/// Returns the prepared list when it matches `initgroups(user, group)`.
+pub fn prepared_for(user: &CStr, group: libc::gid_t) -> Option<&'static [libc::gid_t]> {
+    let prepared = PREPARED.get()?;
+    if prepared.user.as_c_str() == user && prepared.group == group {
+        Some(&prepared.list)
+    } else {
+        None
+    }
+}
+
+/// Resolves httpd's `User` value to a login name: `#33` names a uid.
+fn login_name(user: &CStr) -> Option<CString> {
+    let bytes = user.to_bytes();
+    if bytes.first() != Some(&b'#') {
+        return Some(user.to_owned());
+    }
+
+    let uid: libc::uid_t = std::str::from_utf8(&bytes[1..]).ok()?.parse().ok()?;
+    // SAFETY: getpwuid returns NULL or a pointer to a static record that
+    // stays valid until the next getpw* call; the name is copied at once.
+    unsafe {
+        let entry = libc::getpwuid(uid);
+        if entry.is_null() {
+            return None;
+        }
+        Some(CStr::from_ptr((*entry).pw_name).to_owned())
+    }
+}
+
+fn group_list(user: &CStr, group: libc::gid_t) -> Option<Vec<libc::gid_t>> {
+    let mut capacity: libc::c_int = 32;
+    loop {
+        let mut list = vec![0 as libc::gid_t; capacity as usize];
+        let mut count = capacity;
+        // SAFETY: list has room for `count` entries, and getgrouplist writes
+        // at most that many, reporting the needed count when it is short.
+        let result = unsafe { libc::getgrouplist(user.as_ptr(), group, list.as_mut_ptr(), &mut count) };
+        if result >= 0 {
+            list.truncate(count as usize);
+            return Some(list);
+        }
+        if count <= capacity {
+            return None;
+        }
+        capacity = count;
+    }
+}

@@ -1,0 +1,23 @@
+//! httpd-chroot: an `LD_PRELOAD` library that jails a stock Apache httpd in
+//! a chroot(2) directory when the server enters its MPM phase.
+//!
+//! The daemon parent enters the jail right after it publishes its pidfile:
+//! all modules are loaded, all logs are open, and no child exists yet. After
+//! that, host paths under the jail that reach interposed libc calls are
+//! rewritten to the same files seen from inside the jail, so the admin's
+//! configuration keeps its ordinary host paths. See README.md.
+
+pub mod config;
+pub mod errno;
+pub mod groups;
+mod hooks;
+pub mod httpd;
+pub mod jail;
+pub mod logging;
+pub mod paths;
+pub mod pidfile;
+pub mod rejection;
+pub mod role;
+pub mod startup;
+pub mod state;
+pub mod sys;

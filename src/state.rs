@@ -1,0 +1,79 @@
+//! Process-wide state, written during setup and read by the hooks.
+//!
+//! Setup runs before httpd forks its children: while the library loads, and
+//! at the moment a process enters the jail. Afterwards the hooks only read,
+//! through atomics and initialized `OnceCell`s, which neither lock nor
+//! allocate.
+
+use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+use once_cell::sync::OnceCell;
+
+use crate::config::Settings;
+use crate::errno::Errno;
+use crate::httpd::Httpd;
+use crate::role::Invocation;
+
+/// A process asked to run httpd in a jail, with usable settings.
+pub struct Process {
+    pub settings: Settings,
+    pub invocation: Invocation,
+    pub httpd: Httpd,
+}
+
+/// A server process asked to run in a jail whose settings are unusable. It
+/// must never serve: the first point at which it would publish its pidfile or
+/// drop privileges stops it instead.
+pub struct Rejection {
+    /// The complete error message, without the log-line prefix.
+    pub message: String,
+    pub errno: Errno,
+    /// The process that read the settings; only it reports to the terminal.
+    pub origin_pid: libc::pid_t,
+    /// A close-on-exec copy of the terminal's stderr, or -1.
+    pub terminal: c_int,
+    pub httpd: Httpd,
+}
+
+pub enum Setup {
+    Active(Process),
+    Rejected(Rejection),
+}
+
+static SETUP: OnceCell<Setup> = OnceCell::new();
+static JAILED: AtomicBool = AtomicBool::new(false);
+
+/// A directory descriptor of the host's /dev/shm, held by the daemon parent
+/// after it enters the jail, for named shared memory; -1 when not held.
+pub static HOST_SHM_DIR: AtomicI32 = AtomicI32::new(-1);
+
+/// Records the setup; only the first call has an effect.
+pub fn install(setup: Setup) {
+    let _ = SETUP.set(setup);
+}
+
+/// Returns the process state when a usable jail is configured.
+pub fn active() -> Option<&'static Process> {
+    match SETUP.get() {
+        Some(Setup::Active(process)) => Some(process),
+        _ => None,
+    }
+}
+
+/// Returns the rejection when a jail is configured but unusable.
+pub fn rejection() -> Option<&'static Rejection> {
+    match SETUP.get() {
+        Some(Setup::Rejected(rejection)) => Some(rejection),
+        _ => None,
+    }
+}
+
+/// Returns whether this process has entered the jail.
+pub fn is_jailed() -> bool {
+    JAILED.load(Ordering::Acquire)
+}
+
+pub fn mark_jailed() {
+    JAILED.store(true, Ordering::Release);
+}

@@ -1,0 +1,138 @@
+//! Unusable settings stop httpd before it serves: one error line on the
+//! terminal and one in the error log, naming the value, the errno and the
+//! remedy, with no process, pidfile or listener left behind.
+
+mod common;
+
+use std::process::Output;
+
+use common::apache::{describe, Site};
+use common::{http, procs};
+
+/// Starts the site and returns the output of `apache2 -k start`.
+fn start(site: &Site) -> Output {
+    site.write_config();
+    site.command(&["-k", "start"]).output().expect("run apache2 -k start")
+}
+
+/// Checks that the start was rejected with `expected` in both error lines.
+fn assert_rejected(site: &Site, output: &Output, expected: &[&str]) {
+    assert_eq!(output.status.code(), Some(1), "apache2 must fail: {}", describe(output));
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let terminal: Vec<&str> = stderr.lines().filter(|line| line.contains("[httpd-chroot:error]")).collect();
+    assert_eq!(terminal.len(), 1, "one error line on the terminal: {}", stderr);
+    let log = site.error_log();
+    let logged: Vec<&str> = log.lines().filter(|line| line.contains("[httpd-chroot:error]")).collect();
+    assert_eq!(logged.len(), 1, "one error line in the error log: {}", log);
+    for text in expected {
+        assert!(terminal[0].contains(text), "terminal line lacks {:?}: {}", text, terminal[0]);
+        assert!(logged[0].contains(text), "error-log line lacks {:?}: {}", text, logged[0]);
+    }
+    assert!(terminal[0].contains("The server was not started"), "terminal line: {}", terminal[0]);
+
+    assert!(!site.pidfile.exists(), "no pidfile at {}", site.pidfile.display());
+    assert!(!http::is_listening(site.port), "nothing listens on port {}", site.port);
+    let config = site.config.display().to_string();
+    let left: Vec<_> = procs::all().into_iter().filter(|info| info.command.contains(&config)).collect();
+    assert!(left.is_empty(), "processes left: {:?}", left);
+}
+
+#[test]
+fn missing_jail_is_rejected() {
+    if !common::can_run_servers("missing-jail") {
+        return;
+    }
+    let mut site = Site::new("missing-jail", "event");
+    let missing = site.scratch.path.join("no-such-jail").display().to_string();
+    site.set_env("HTTPD_CHROOT_DIR", &missing);
+    let output = start(&site);
+    assert_rejected(&site, &output, &[&format!("HTTPD_CHROOT_DIR={}", missing), "ENOENT", "Create the jail directory"]);
+}
+
+#[test]
+fn relative_jail_is_rejected() {
+    if !common::can_run_servers("relative-jail") {
+        return;
+    }
+    let mut site = Site::new("relative-jail", "event");
+    site.set_env("HTTPD_CHROOT_DIR", "jail");
+    let output = start(&site);
+    assert_rejected(&site, &output, &["HTTPD_CHROOT_DIR=jail", "not an absolute path"]);
+}
+
+#[test]
+fn file_as_jail_is_rejected() {
+    if !common::can_run_servers("file-jail") {
+        return;
+    }
+    let mut site = Site::new("file-jail", "prefork");
+    let file = site.outside.display().to_string();
+    site.set_env("HTTPD_CHROOT_DIR", &file);
+    let output = start(&site);
+    assert_rejected(&site, &output, &[&format!("HTTPD_CHROOT_DIR={}", file), "ENOTDIR"]);
+}
+
+#[test]
+fn root_directory_as_jail_is_rejected() {
+    if !common::can_run_servers("root-jail") {
+        return;
+    }
+    let mut site = Site::new("root-jail", "worker");
+    site.set_env("HTTPD_CHROOT_DIR", "/");
+    let output = start(&site);
+    assert_rejected(&site, &output, &["HTTPD_CHROOT_DIR=/", "root directory"]);
+}
+
+#[test]
+fn unknown_log_level_is_rejected() {
+    if !common::can_run_servers("log-level") {
+        return;
+    }
+    let mut site = Site::new("log-level", "event");
+    site.set_env("HTTPD_CHROOT_LOG", "verbose");
+    let output = start(&site);
+    assert_rejected(&site, &output, &["HTTPD_CHROOT_LOG=verbose", "error, warn, info, debug, trace"]);
+}
+
+#[test]
+fn unprivileged_start_is_rejected() {
+    if !common::can_run_servers("unprivileged") {
+        return;
+    }
+    let site = Site::new("unprivileged", "event");
+    common::set_mode(&site.logs, 0o777);
+    site.write_config();
+    let output = site
+        .wrapped_command(&["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], &["-k", "start"])
+        .output()
+        .expect("run setpriv apache2");
+    assert_rejected(&site, &output, &["CAP_SYS_CHROOT", "uid 65534", "EPERM"]);
+}
+
+#[test]
+fn root_without_chroot_capability_is_rejected() {
+    if !common::can_run_servers("no-capability") {
+        return;
+    }
+    let site = Site::new("no-capability", "prefork");
+    site.write_config();
+    let output = site
+        .wrapped_command(&["setpriv", "--bounding-set=-sys_chroot"], &["-k", "start"])
+        .output()
+        .expect("run setpriv apache2");
+    assert_rejected(&site, &output, &["CAP_SYS_CHROOT", "uid 0", "EPERM"]);
+}
+
+#[test]
+fn foreground_start_with_missing_jail_is_rejected() {
+    if !common::can_run_servers("foreground-missing") {
+        return;
+    }
+    let mut site = Site::new("foreground-missing", "event");
+    let missing = site.scratch.path.join("gone").display().to_string();
+    site.set_env("HTTPD_CHROOT_DIR", &missing);
+    site.write_config();
+    let output = site.command(&["-DFOREGROUND"]).output().expect("run apache2 -DFOREGROUND");
+    assert_rejected(&site, &output, &[&format!("HTTPD_CHROOT_DIR={}", missing), "ENOENT"]);
+}
