@@ -122,8 +122,8 @@ static LEGACY_PATH: Mutex<Option<CString>> = Mutex::new(None);
 
 /// Notes a successful open(2) that may write a pidfile the old way.
 pub fn note_open(path: &CStr, flags: c_int, fd: c_int) {
-    let wanted = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
-    if fd < 0 || flags & (libc::O_ACCMODE | wanted) != wanted || !publishing_is_watched() {
+    let required = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+    if fd < 0 || flags & (libc::O_ACCMODE | required) != required || !publishing_is_watched() {
         return;
     }
     // Only the daemon parent gets here, before it forks the MPM's children.

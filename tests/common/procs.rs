@@ -90,12 +90,12 @@ pub fn unix_socket_holder(suffix: &str, candidates: &[i32]) -> Option<i32> {
             _ => None,
         }
     })?;
-    let wanted = format!("socket:[{}]", inode);
+    let socket_link = format!("socket:[{}]", inode);
     candidates.iter().copied().find(|pid| {
         fs::read_dir(format!("/proc/{}/fd", pid))
             .map(|entries| {
                 entries.flatten().any(|entry| {
-                    fs::read_link(entry.path()).map(|target| target.to_string_lossy() == wanted).unwrap_or(false)
+                    fs::read_link(entry.path()).map(|target| target.to_string_lossy() == socket_link).unwrap_or(false)
                 })
             })
             .unwrap_or(false)

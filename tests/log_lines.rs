@@ -1,0 +1,54 @@
+//! What the library writes to httpd's error log at the default level, and
+//! the warning for an AF_UNIX socket that jailed processes cannot reach.
+
+mod common;
+
+use common::apache::Site;
+
+/// Returns the library's lines in the site's error log.
+fn library_lines(site: &Site) -> Vec<String> {
+    site.error_log().lines().filter(|line| line.contains("[httpd-chroot:")).map(str::to_string).collect()
+}
+
+#[test]
+fn info_level_logs_one_line_per_jail_entry() {
+    if !common::can_run_servers("info-level") {
+        return;
+    }
+    let mut site = Site::new("info-level", "event");
+    site.set_env("HTTPD_CHROOT_LOG", "info");
+    let server = site.start();
+    let parent = server.parent;
+    server.stop();
+
+    let lines = library_lines(&site);
+    assert_eq!(lines.len(), 2, "one line for the parent and one for mod_cgid's daemon: {:#?}", lines);
+    for line in &lines {
+        assert!(line.contains("[httpd-chroot:info] [pid "), "line: {}", line);
+        assert!(line.contains(&format!("entered jail {}", site.jail.display())), "line: {}", line);
+    }
+    assert!(lines.iter().any(|line| line.contains(&format!("in the daemon parent (pid {})", parent))), "{:#?}", lines);
+}
+
+#[test]
+fn script_socket_outside_jail_is_reported() {
+    if !common::can_run_servers("socket-outside") {
+        return;
+    }
+    let mut site = Site::new("socket-outside", "event");
+    let socket = site.scratch.dir("outside-run", 0o755).join("cgisock");
+    site.extra.push(format!("ScriptSock {}", socket.display()));
+    let server = site.start();
+    let parent = server.parent;
+    server.stop();
+
+    let lines = library_lines(&site);
+    let warning = lines
+        .iter()
+        .find(|line| line.contains("[httpd-chroot:warn]"))
+        .unwrap_or_else(|| panic!("no warning among {:#?}", lines));
+    let bound = format!("AF_UNIX socket {}.{} is bound outside the jail", socket.display(), parent);
+    assert!(warning.contains(&bound), "warning lacks {:?}: {}", bound, warning);
+    let remedy = format!("ScriptSock {}/run/cgisock", site.jail.display());
+    assert!(warning.contains(&remedy), "warning lacks {:?}: {}", remedy, warning);
+}
