@@ -1,7 +1,7 @@
-//! The jailed server responds like the same server without the library:
-//! the same statuses and bodies for a set of requests that exercise httpd's
-//! directory walk (MultiViews, PATH_INFO, symlink checks, directory
-//! redirects and listings) over a DocumentRoot written as a host path.
+//! The jailed server responds like the same server without the library,
+//! with the same statuses and bodies. The requests exercise httpd's
+//! directory walk over a DocumentRoot written as a host path: MultiViews,
+//! PATH_INFO, symlink checks, directory redirects and listings.
 
 mod common;
 

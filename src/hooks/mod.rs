@@ -102,10 +102,11 @@ impl Drop for Reentry {
 
 /// Calls `real` with `path` as a process inside the jail must pass it.
 ///
-/// The real function gets the caller's pointer unchanged in these cases:
-/// the process is not in the jail, the pointer is NULL (so the kernel
-/// reports EFAULT), the library is already busy on this thread, or the path
-/// is relative or outside the jail. A host path under the jail is rewritten. A path that
+/// The real function gets the caller's pointer unchanged when the process
+/// is not in the jail or the library is already busy on this thread. It
+/// also gets it for a NULL pointer, which the kernel reports as EFAULT, and
+/// for a relative path or one outside the jail. A host path under the jail
+/// is rewritten. A path that
 /// cannot be rewritten fails with `failure` and errno set, without the
 /// real call.
 ///

@@ -58,7 +58,7 @@ hooks! {
     }
 }
 
-/// Longest file name on Linux file systems, as glibc checks it.
+/// Maximum file name length on Linux file systems, as glibc checks it.
 const NAME_MAX: usize = 255;
 
 /// Returns the held /dev/shm descriptor in a jailed daemon parent, or -1.
