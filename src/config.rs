@@ -54,6 +54,19 @@ pub enum SettingsError {
     LogLevel { value: Vec<u8> },
 }
 
+impl SettingsError {
+    /// Returns the errno that a call failed by this error reports.
+    pub fn errno(&self) -> Errno {
+        match self {
+            SettingsError::Missing { errno, .. } => *errno,
+            SettingsError::NotDirectory { .. } => Errno(libc::ENOTDIR),
+            SettingsError::NotPrivileged { .. } => Errno(libc::EPERM),
+            SettingsError::Path { reason: JailPathError::TooLong, .. } => Errno(libc::ENAMETOOLONG),
+            _ => Errno(libc::EINVAL),
+        }
+    }
+}
+
 /// Reads the settings from raw variable values. Returns `Ok(None)` when no
 /// jail is configured, which leaves the library inert.
 pub fn parse(dir: Option<&[u8]>, log: Option<&[u8]>) -> Result<Option<Settings>, SettingsError> {
@@ -112,12 +125,19 @@ pub fn variable(name: &str) -> Option<Vec<u8>> {
 
 /// Shows bytes from the environment in a message with every control
 /// character and non-ASCII byte escaped, so that a value can neither break
-/// the log line nor hide its content.
+/// the log line nor hide its content. A long value is cut after
+/// `SHOWN_MAX` bytes, so that the reason and remedy still fit in the line.
 struct Escaped<'a>(&'a [u8]);
+
+/// Maximum number of bytes of a value shown in a message.
+const SHOWN_MAX: usize = 200;
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.escape_ascii())
+        if self.0.len() <= SHOWN_MAX {
+            return write!(f, "{}", self.0.escape_ascii());
+        }
+        write!(f, "{}... ({} bytes)", self.0[..SHOWN_MAX].escape_ascii(), self.0.len())
     }
 }
 

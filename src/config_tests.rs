@@ -117,7 +117,10 @@ fn overlong_dir_is_rejected() {
     let long = format!("/{}", "d".repeat(crate::paths::PATH_MAX));
     let error = error_for(long.as_bytes());
     assert_eq!(error, SettingsError::Path { value: long.into_bytes(), reason: JailPathError::TooLong });
-    assert!(error.to_string().contains("ENAMETOOLONG"));
+    let message = error.to_string();
+    assert!(message.contains("ENAMETOOLONG"), "message {:?}", message);
+    assert!(message.contains("... (4097 bytes)"), "long value is cut: {:?}", message);
+    assert!(message.len() < 600, "message fits a log line: {} bytes", message.len());
 }
 
 #[test]

@@ -30,10 +30,7 @@ impl JailError {
     /// The errno a failed hook reports to its caller.
     pub fn errno(&self) -> Errno {
         match self {
-            JailError::Settings(SettingsError::NotPrivileged { .. }) => Errno(libc::EPERM),
-            JailError::Settings(SettingsError::Missing { errno, .. }) => *errno,
-            JailError::Settings(SettingsError::NotDirectory { .. }) => Errno(libc::ENOTDIR),
-            JailError::Settings(_) => Errno(libc::EINVAL),
+            JailError::Settings(error) => error.errno(),
             JailError::Call { errno, .. } => *errno,
         }
     }

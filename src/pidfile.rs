@@ -13,6 +13,7 @@ use std::os::raw::c_int;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
+use crate::errno::ErrnoGuard;
 use crate::jail::{self, Trigger};
 use crate::rejection;
 use crate::state;
@@ -72,29 +73,40 @@ fn publishing_is_watched() -> bool {
 /// Handles `rename(old, new)` when it publishes the pidfile: runs the real
 /// rename, then enters the jail. Returns None for every other rename.
 pub fn intercept_rename(old: &CStr, new: &CStr, real_rename: impl FnOnce() -> c_int) -> Option<c_int> {
-    if !publishing_is_watched() || !is_temporary_name(old.to_bytes(), new.to_bytes()) || !file_holds_own_pid(old) {
+    let publishing = {
+        let _errno = ErrnoGuard::save();
+        publishing_is_watched() && is_temporary_name(old.to_bytes(), new.to_bytes()) && file_holds_own_pid(old)
+    };
+    if !publishing {
         return None;
     }
+    Some(publish_and_enter(old, new, real_rename))
+}
 
+/// Publishes the pidfile `pidfile` with `publish`, then enters the jail.
+/// `pending` is the file that exists before publishing: it is removed when
+/// the server is rejected. Returns -1 with errno set when the server must
+/// stop, and otherwise the result of `publish`.
+fn publish_and_enter(pending: &CStr, pidfile: &CStr, publish: impl FnOnce() -> c_int) -> c_int {
     if let Some(rejected) = state::rejection() {
         // The server must not start: leave nothing behind and fail the call,
         // so that httpd logs AH10231 and exits.
         rejection::report(rejected);
-        let _ = sys::unlinkat(libc::AT_FDCWD, old);
+        let _ = sys::unlinkat(libc::AT_FDCWD, pending);
         rejected.errno.set();
-        return Some(-1);
+        return -1;
     }
 
     // Name-service and time zone lookups can take milliseconds, so they run
     // before the pidfile appears rather than between it and the chroot.
     if let Some(process) = state::active() {
-        jail::prepare(process, Trigger::PidfilePublished(new.to_bytes()));
+        jail::prepare(process, Trigger::PidfilePublished(pidfile.to_bytes()));
     }
-    let result = real_rename();
+    let result = publish();
     if result != 0 {
-        return Some(result);
+        return result;
     }
-    Some(enter_or_withdraw(new))
+    enter_or_withdraw(pidfile)
 }
 
 /// Enters the jail after the pidfile `path` was published. On failure the
@@ -142,6 +154,7 @@ pub fn intercept_close(fd: c_int, real_close: impl FnOnce() -> c_int) -> c_int {
     }
     LEGACY_FD.store(-1, Ordering::Release);
     let result = real_close();
+    let _errno = ErrnoGuard::save();
 
     let path = match LEGACY_PATH.lock() {
         Ok(mut slot) => slot.take(),
@@ -152,18 +165,10 @@ pub fn intercept_close(fd: c_int, real_close: impl FnOnce() -> c_int) -> c_int {
         _ => return result,
     };
 
-    if let Some(rejected) = state::rejection() {
-        rejection::report(rejected);
-        let _ = sys::unlinkat(libc::AT_FDCWD, &path);
+    // The pidfile is complete already, so publishing has nothing left to do.
+    if publish_and_enter(&path, &path, || 0) != 0 {
         // SAFETY: exit runs httpd's atexit handlers, which stop the
         // processes it started, as httpd does when its pidfile fails.
-        unsafe { libc::exit(1) };
-    }
-    if let Some(process) = state::active() {
-        jail::prepare(process, Trigger::PidfilePublished(path.to_bytes()));
-    }
-    if enter_or_withdraw(&path) != 0 {
-        // SAFETY: as above.
         unsafe { libc::exit(1) };
     }
     result

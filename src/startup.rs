@@ -11,7 +11,6 @@ use std::os::raw::{c_char, c_int};
 use log::LevelFilter;
 
 use crate::config::{self, SettingsError};
-use crate::errno::Errno;
 use crate::httpd::Httpd;
 use crate::jail;
 use crate::logging::{self, LineBuffer};
@@ -88,17 +87,11 @@ fn checked_settings(
 /// Builds the rejection of a server process, keeping a copy of the terminal
 /// so that the error reaches it after httpd has redirected stderr.
 fn rejection(error: SettingsError, httpd: Httpd) -> Rejection {
-    let errno = match &error {
-        SettingsError::Missing { errno, .. } => *errno,
-        SettingsError::NotDirectory { .. } => Errno(libc::ENOTDIR),
-        SettingsError::NotPrivileged { .. } => Errno(libc::EPERM),
-        _ => Errno(libc::EINVAL),
-    };
     // SAFETY: F_DUPFD_CLOEXEC only creates a new descriptor.
     let terminal = unsafe { libc::fcntl(libc::STDERR_FILENO, libc::F_DUPFD_CLOEXEC, 3) };
     Rejection {
         message: format!("{}. The server was not started", error),
-        errno,
+        errno: error.errno(),
         // SAFETY: getpid(2) has no preconditions and always succeeds.
         origin_pid: unsafe { libc::getpid() },
         terminal,

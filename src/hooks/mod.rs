@@ -94,6 +94,17 @@ impl Reentry {
     }
 }
 
+/// Returns the busy mark when this call must be checked: the process is in
+/// the jail and the library is not already busy on this thread. With None,
+/// the hook calls the real function unchanged.
+pub(crate) fn jailed_call() -> Option<Reentry> {
+    if state::is_jailed() {
+        Reentry::enter()
+    } else {
+        None
+    }
+}
+
 impl Drop for Reentry {
     fn drop(&mut self) {
         BUSY.with(|busy| busy.set(false));
@@ -119,10 +130,7 @@ pub(crate) unsafe fn with_path<R>(
     failure: R,
     real: impl FnOnce(*const c_char) -> R,
 ) -> R {
-    if !state::is_jailed() {
-        return real(path);
-    }
-    let _busy = match Reentry::enter() {
+    let _busy = match jailed_call() {
         Some(busy) => busy,
         None => return real(path),
     };
@@ -149,10 +157,7 @@ pub(crate) unsafe fn with_two_paths<R>(
     failure: R,
     real: impl FnOnce(*const c_char, *const c_char) -> R,
 ) -> R {
-    if !state::is_jailed() {
-        return real(first, second);
-    }
-    let _busy = match Reentry::enter() {
+    let _busy = match jailed_call() {
         Some(busy) => busy,
         None => return real(first, second),
     };

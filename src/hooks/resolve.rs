@@ -13,7 +13,7 @@ use std::os::raw::c_char;
 use libc::size_t;
 use redhook::real;
 
-use super::{hooks, route, Reentry};
+use super::{hooks, jailed_call, route};
 use crate::errno::Errno;
 use crate::paths::{PathBuffer, PATH_MAX};
 use crate::state;
@@ -33,10 +33,7 @@ hooks! {
         host_realpath("canonicalize_file_name", path, std::ptr::null_mut())
     }
     unsafe fn getcwd(buf: *mut c_char, size: size_t) -> *mut c_char => hook_getcwd {
-        if !state::is_jailed() {
-            return real!(getcwd)(buf, size);
-        }
-        let _busy = match Reentry::enter() {
+        let _busy = match jailed_call() {
             Some(busy) => busy,
             None => return real!(getcwd)(buf, size),
         };
@@ -56,10 +53,7 @@ hooks! {
 /// `path` is NULL or a valid C string; `resolved` is NULL or has room for
 /// PATH_MAX bytes.
 unsafe fn host_realpath(call: &str, path: *const c_char, resolved: *mut c_char) -> *mut c_char {
-    if !state::is_jailed() {
-        return real!(realpath)(path, resolved);
-    }
-    let _busy = match Reentry::enter() {
+    let _busy = match jailed_call() {
         Some(busy) => busy,
         None => return real!(realpath)(path, resolved),
     };

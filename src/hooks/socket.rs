@@ -8,7 +8,7 @@ use std::os::raw::{c_int, c_void};
 use libc::{sa_family_t, size_t, sockaddr, sockaddr_un, socklen_t, ssize_t};
 use redhook::real;
 
-use super::{hooks, route, Reentry};
+use super::{hooks, jailed_call, route};
 use crate::paths::{self, PathBuffer, Translation};
 use crate::state;
 
@@ -59,10 +59,7 @@ unsafe fn with_address(
     length: socklen_t,
     real: impl FnOnce(*const sockaddr, socklen_t) -> c_int,
 ) -> c_int {
-    if !state::is_jailed() {
-        return real(address, length);
-    }
-    let _busy = match Reentry::enter() {
+    let _busy = match jailed_call() {
         Some(busy) => busy,
         None => return real(address, length),
     };

@@ -10,9 +10,8 @@ use std::os::raw::{c_char, c_int};
 
 use redhook::real;
 
-use super::{hooks, route, Reentry};
+use super::{hooks, jailed_call, route};
 use crate::paths::PathBuffer;
-use crate::state;
 
 hooks! {
     unsafe fn mkstemp(template: *mut c_char) -> c_int => hook_mkstemp {
@@ -57,10 +56,10 @@ hooks! {
 ///
 /// `template` is NULL or a valid, writable C string.
 unsafe fn with_template<R>(call: &str, template: *mut c_char, failure: R, real: impl FnOnce(*mut c_char) -> R) -> R {
-    if template.is_null() || !state::is_jailed() {
+    if template.is_null() {
         return real(template);
     }
-    let _busy = match Reentry::enter() {
+    let _busy = match jailed_call() {
         Some(busy) => busy,
         None => return real(template),
     };
