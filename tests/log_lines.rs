@@ -5,11 +5,6 @@ mod common;
 
 use common::apache::Site;
 
-/// Returns the library's lines in the site's error log.
-fn library_lines(site: &Site) -> Vec<String> {
-    site.error_log().lines().filter(|line| line.contains("[httpd-chroot:")).map(str::to_string).collect()
-}
-
 #[test]
 fn info_level_logs_one_line_per_jail_entry() {
     if !common::can_run_servers("info-level") {
@@ -21,7 +16,8 @@ fn info_level_logs_one_line_per_jail_entry() {
     let parent = server.parent;
     server.stop();
 
-    let lines = library_lines(&site);
+    let log = site.error_log();
+    let lines = common::library_lines(&log, "");
     assert_eq!(lines.len(), 2, "one line for the parent and one for mod_cgid's daemon: {:#?}", lines);
     for line in &lines {
         assert!(line.contains("[httpd-chroot:info] [pid "), "line: {}", line);
@@ -42,11 +38,10 @@ fn script_socket_outside_jail_is_reported() {
     let parent = server.parent;
     server.stop();
 
-    let lines = library_lines(&site);
-    let warning = lines
-        .iter()
-        .find(|line| line.contains("[httpd-chroot:warn]"))
-        .unwrap_or_else(|| panic!("no warning among {:#?}", lines));
+    let log = site.error_log();
+    let lines = common::library_lines(&log, "");
+    let warnings = common::library_lines(&log, "warn");
+    let warning = warnings.first().unwrap_or_else(|| panic!("no warning among {:#?}", lines));
     let bound = format!("AF_UNIX socket {}.{} is bound outside the jail", socket.display(), parent);
     assert!(warning.contains(&bound), "warning lacks {:?}: {}", bound, warning);
     let remedy = format!("ScriptSock {}/run/cgisock", site.jail.display());

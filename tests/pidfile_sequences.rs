@@ -6,25 +6,10 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use common::{library, write_file, Scratch};
-
-/// Builds the pidfile writer into `scratch`.
-fn build_writer(scratch: &Scratch) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/pidfile_writer.c");
-    let binary = scratch.path.join("pidfile_writer");
-    let output = Command::new("cc")
-        .arg("-rdynamic")
-        .arg("-o")
-        .arg(&binary)
-        .arg(&source)
-        .output()
-        .expect("run cc (install gcc)");
-    assert!(output.status.success(), "cc {}: {}", source.display(), String::from_utf8_lossy(&output.stderr));
-    binary
-}
 
 struct Setup {
     scratch: Scratch,
@@ -36,7 +21,7 @@ struct Setup {
 
 fn setup(test: &str) -> Setup {
     let scratch = Scratch::new(test);
-    let writer = build_writer(&scratch);
+    let writer = common::build_program(&scratch, "pidfile_writer");
     let jail = scratch.dir("jail", 0o755);
     let marker = format!("/marker-{}", common::token());
     write_file(&jail.join(&marker[1..]), "jailed\n", 0o644);
@@ -121,7 +106,7 @@ fn fails_closed(sequence: &str) {
 
     assert_eq!(output.status.code(), Some(1), "writer must stop: {}\n{}", stdout, stderr);
     assert!(!stdout.contains("marker="), "writer went on after the failed jail entry: {}", stdout);
-    let errors: Vec<&str> = stderr.lines().filter(|line| line.contains("[httpd-chroot:error]")).collect();
+    let errors = common::library_lines(&stderr, "error");
     assert_eq!(errors.len(), 1, "one error line: {}", stderr);
     assert!(errors[0].contains(&format!("HTTPD_CHROOT_DIR={}", setup.jail.display())), "line: {}", errors[0]);
     assert!(errors[0].contains("chdir failed: ENOENT"), "line: {}", errors[0]);

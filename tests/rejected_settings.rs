@@ -20,10 +20,10 @@ fn assert_rejected(site: &Site, output: &Output, expected: &[&str]) {
     assert_eq!(output.status.code(), Some(1), "apache2 must fail: {}", describe(output));
 
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let terminal: Vec<&str> = stderr.lines().filter(|line| line.contains("[httpd-chroot:error]")).collect();
+    let terminal = common::library_lines(&stderr, "error");
     assert_eq!(terminal.len(), 1, "one error line on the terminal: {}", stderr);
     let log = site.error_log();
-    let logged: Vec<&str> = log.lines().filter(|line| line.contains("[httpd-chroot:error]")).collect();
+    let logged = common::library_lines(&log, "error");
     assert_eq!(logged.len(), 1, "one error line in the error log: {}", log);
     for text in expected {
         assert!(terminal[0].contains(text), "terminal line lacks {:?}: {}", text, terminal[0]);
@@ -135,4 +135,23 @@ fn foreground_start_with_missing_jail_is_rejected() {
     site.write_config();
     let output = site.command(&["-DFOREGROUND"]).output().expect("run apache2 -DFOREGROUND");
     assert_rejected(&site, &output, &[&format!("HTTPD_CHROOT_DIR={}", missing), "ENOENT"]);
+}
+
+#[test]
+fn malformed_jail_paths_are_rejected() {
+    if !common::can_run_servers("malformed-jail") {
+        return;
+    }
+    let overlong = format!("/{}", "j".repeat(4096));
+    let cases: [(&str, &str, &str); 3] = [
+        ("/srv/../jail", "HTTPD_CHROOT_DIR=/srv/../jail", "'..'"),
+        ("/srv/ja\til", "HTTPD_CHROOT_DIR=/srv/ja\\til", "control character"),
+        (&overlong, "HTTPD_CHROOT_DIR=/jjjj", "ENAMETOOLONG"),
+    ];
+    for (value, shown, reason) in cases {
+        let mut site = Site::new("malformed-jail", "event");
+        site.set_env("HTTPD_CHROOT_DIR", value);
+        let output = start(&site);
+        assert_rejected(&site, &output, &[shown, reason]);
+    }
 }

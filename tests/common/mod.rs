@@ -111,6 +111,13 @@ pub fn token() -> String {
     format!("{}-{}-{}", std::process::id(), now.subsec_nanos(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
+/// Returns the lines of `text` that the library wrote at `level` (such as
+/// `error`), or at any level when `level` is empty.
+pub fn library_lines<'a>(text: &'a str, level: &str) -> Vec<&'a str> {
+    let tag = if level.is_empty() { "[httpd-chroot:".to_string() } else { format!("[httpd-chroot:{}]", level) };
+    text.lines().filter(|line| line.contains(&tag)).collect()
+}
+
 /// Returns a TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
@@ -134,6 +141,22 @@ pub fn copy_program(jail: &Path, program: &str) {
         fs::create_dir_all(target.parent().expect("file has a parent")).expect("create directory in jail");
         fs::copy(&file, &target).unwrap_or_else(|error| panic!("copy {} into jail: {}", file.display(), error));
     }
+}
+
+/// Compiles tests/programs/`name`.c into `scratch` with symbols exported
+/// (-rdynamic), so that the library finds its `ap_state_query`.
+pub fn build_program(scratch: &Scratch, name: &str) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/programs/{}.c", name));
+    let binary = scratch.path.join(name);
+    let output = Command::new("cc")
+        .arg("-rdynamic")
+        .arg("-o")
+        .arg(&binary)
+        .arg(&source)
+        .output()
+        .expect("run cc (install gcc)");
+    assert!(output.status.success(), "cc {}: {}", source.display(), String::from_utf8_lossy(&output.stderr));
+    binary
 }
 
 /// Lists every file under `root`, for failure reports.
