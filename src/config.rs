@@ -4,6 +4,9 @@
 //! | variable           | meaning                                            |
 //! |--------------------|----------------------------------------------------|
 //! | `HTTPD_CHROOT_DIR` | absolute path of the jail; unset or empty: inert   |
+//! | `HTTPD_CHROOT_MODE`| `server` (default): the daemon parent works in the  |
+//! |                    | jail too; `children`: only the processes that drop |
+//! |                    | root privileges enter it                            |
 //! | `HTTPD_CHROOT_LOG` | `error`, `warn`, `info` (default), `debug`, `trace` |
 
 use std::ffi::CString;
@@ -19,6 +22,29 @@ use crate::sys;
 
 pub const DIR_VARIABLE: &str = "HTTPD_CHROOT_DIR";
 pub const LOG_VARIABLE: &str = "HTTPD_CHROOT_LOG";
+pub const MODE_VARIABLE: &str = "HTTPD_CHROOT_MODE";
+
+/// Which server processes work inside the jail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The daemon parent enters the jail at each pidfile it publishes and
+    /// leaves it when the MPM stops running (restart or stop).
+    Server,
+    /// The daemon parent stays outside; every process enters the jail just
+    /// before it drops root privileges, as with httpd's own `ChrootDir`.
+    Children,
+}
+
+impl Mode {
+    /// Parses the variable's value; unset or empty means `server`.
+    pub fn parse(value: Option<&[u8]>) -> Option<Mode> {
+        match value {
+            None | Some(b"") | Some(b"server") => Some(Mode::Server),
+            Some(b"children") => Some(Mode::Children),
+            Some(_) => None,
+        }
+    }
+}
 
 /// The files in which admins set the variables, named in every remedy.
 const WHERE_SET: &str = "apachectl's environment (/etc/apache2/envvars or /etc/sysconfig/httpd)";
@@ -32,6 +58,7 @@ pub struct Settings {
     pub resolved: JailPath,
     /// `resolved` with a NUL byte, for system calls.
     pub resolved_c: CString,
+    pub mode: Mode,
     pub log_level: LevelFilter,
 }
 
@@ -52,6 +79,7 @@ pub enum SettingsError {
     ResolvesToRoot { value: Vec<u8> },
     NotPrivileged { value: Vec<u8>, euid: u32 },
     LogLevel { value: Vec<u8> },
+    Mode { value: Vec<u8> },
 }
 
 impl SettingsError {
@@ -69,7 +97,7 @@ impl SettingsError {
 
 /// Reads the settings from raw variable values. Returns `Ok(None)` when no
 /// jail is configured, which leaves the library inert.
-pub fn parse(dir: Option<&[u8]>, log: Option<&[u8]>) -> Result<Option<Settings>, SettingsError> {
+pub fn parse(dir: Option<&[u8]>, log: Option<&[u8]>, mode: Option<&[u8]>) -> Result<Option<Settings>, SettingsError> {
     let dir = match dir {
         Some(dir) if !dir.is_empty() => dir,
         _ => return Ok(None),
@@ -80,6 +108,8 @@ pub fn parse(dir: Option<&[u8]>, log: Option<&[u8]>) -> Result<Option<Settings>,
         Some(value) => logging::parse_level(value).ok_or_else(|| SettingsError::LogLevel { value: value.to_vec() })?,
     };
 
+    let mode = Mode::parse(mode).ok_or_else(|| SettingsError::Mode { value: mode.unwrap_or_default().to_vec() })?;
+
     if std::str::from_utf8(dir).is_err() || dir.iter().any(|b| b.is_ascii_control()) {
         return Err(SettingsError::Characters { value: dir.to_vec() });
     }
@@ -87,7 +117,7 @@ pub fn parse(dir: Option<&[u8]>, log: Option<&[u8]>) -> Result<Option<Settings>,
 
     let resolved = resolve_directory(&jail)?;
     let resolved_c = CString::new(resolved.as_bytes().to_vec()).expect("a parsed path contains no NUL byte");
-    Ok(Some(Settings { jail, resolved, resolved_c, log_level }))
+    Ok(Some(Settings { jail, resolved, resolved_c, mode, log_level }))
 }
 
 /// Checks that the jail is an existing directory and resolves its symlinks
@@ -184,6 +214,12 @@ impl fmt::Display for SettingsError {
                 f,
                 "invalid {}={}: expected one of error, warn, info, debug, trace. Correct it in {}",
                 LOG_VARIABLE, Escaped(value), WHERE_SET
+            ),
+            SettingsError::Mode { value } => write!(
+                f,
+                "invalid {}={}: expected server (the default: the whole server works in the jail) or children \
+                 (only the processes that drop root privileges enter it). Correct it in {}",
+                MODE_VARIABLE, Escaped(value), WHERE_SET
             ),
         }
     }

@@ -25,13 +25,13 @@ impl Drop for Scratch {
 }
 
 fn error_for(dir: &[u8]) -> SettingsError {
-    parse(Some(dir), None).expect_err("value should be rejected")
+    parse(Some(dir), None, None).expect_err("value should be rejected")
 }
 
 #[test]
 fn unset_or_empty_dir_is_inert() {
-    assert!(parse(None, None).expect("no error").is_none());
-    assert!(parse(Some(b""), Some(b"debug")).expect("no error").is_none());
+    assert!(parse(None, None, None).expect("no error").is_none());
+    assert!(parse(Some(b""), Some(b"debug"), None).expect("no error").is_none());
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn existing_directory_is_accepted() {
     let mut value = scratch.bytes("jail");
     value.extend_from_slice(b"//");
 
-    let settings = parse(Some(&value), Some(b"debug")).expect("valid").expect("configured");
+    let settings = parse(Some(&value), Some(b"debug"), None).expect("valid").expect("configured");
     assert_eq!(settings.jail.as_bytes(), &scratch.bytes("jail")[..]);
     assert_eq!(settings.log_level, LevelFilter::Debug);
 }
@@ -52,7 +52,7 @@ fn symlinked_jail_resolves_once() {
     std::fs::create_dir(scratch.0.join("real")).expect("create jail");
     std::os::unix::fs::symlink(scratch.0.join("real"), scratch.0.join("link")).expect("create symlink");
 
-    let settings = parse(Some(&scratch.bytes("link")), None).expect("valid").expect("configured");
+    let settings = parse(Some(&scratch.bytes("link")), None, None).expect("valid").expect("configured");
     assert_eq!(settings.jail.as_bytes(), &scratch.bytes("link")[..]);
     let real = std::fs::canonicalize(scratch.0.join("real")).expect("canonical path");
     assert_eq!(settings.resolved.as_bytes(), real.as_os_str().as_bytes());
@@ -125,7 +125,29 @@ fn overlong_dir_is_rejected() {
 
 #[test]
 fn unknown_log_level_is_rejected() {
-    let error = parse(Some(b"/tmp"), Some(b"verbose")).expect_err("level should be rejected");
+    let error = parse(Some(b"/tmp"), Some(b"verbose"), None).expect_err("level should be rejected");
     assert_eq!(error, SettingsError::LogLevel { value: b"verbose".to_vec() });
     assert!(error.to_string().contains("HTTPD_CHROOT_LOG=verbose"));
+}
+
+#[test]
+fn mode_defaults_to_server() {
+    for value in [None, Some(&b""[..]), Some(&b"server"[..])] {
+        let settings = parse(Some(b"/tmp"), None, value).expect("valid").expect("configured");
+        assert_eq!(settings.mode, Mode::Server, "value {:?}", value);
+    }
+    let settings = parse(Some(b"/tmp"), None, Some(b"children")).expect("valid").expect("configured");
+    assert_eq!(settings.mode, Mode::Children);
+}
+
+#[test]
+fn unknown_mode_is_rejected() {
+    for value in [&b"Server"[..], b"parent", b"children ", b"none"] {
+        let error = parse(Some(b"/tmp"), None, Some(value)).expect_err("mode should be rejected");
+        assert_eq!(error, SettingsError::Mode { value: value.to_vec() });
+        assert_eq!(error.errno(), Errno(libc::EINVAL));
+        let message = error.to_string();
+        assert!(message.starts_with("invalid HTTPD_CHROOT_MODE="), "message {:?}", message);
+        assert!(message.contains("expected server"), "message {:?}", message);
+    }
 }

@@ -1,32 +1,42 @@
 //! Supplementary groups of httpd's run user, computed before the chroot.
 //!
-//! httpd's children call `initgroups(User, Group)` after the daemon has
-//! entered the jail. glibc then reads /etc/group inside the jail, and if the
-//! jail has no such file the children silently lose every supplementary
-//! group. The library computes the list from the host's databases before the
-//! chroot and applies exactly that list when the call comes.
+//! httpd's children call `initgroups(User, Group)` inside the jail. glibc
+//! then reads /etc/group there, and if the jail has no such file the
+//! children silently lose every supplementary group. The library computes
+//! the list from the host's databases before the chroot, once for each
+//! configuration httpd reads, and applies exactly that list when the call
+//! comes.
 
 use std::ffi::{CStr, CString};
-
-use once_cell::sync::OnceCell;
+use std::os::raw::c_int;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::httpd::RunIdentity;
 
-/// The result that `initgroups(user, group)` would have outside the jail.
+/// The result that `initgroups(user, group)` would have outside the jail,
+/// for httpd's configuration number `generation`.
 pub struct PreparedGroups {
     pub user: CString,
     pub group: libc::gid_t,
+    pub generation: c_int,
     pub list: Vec<libc::gid_t>,
 }
 
-static PREPARED: OnceCell<PreparedGroups> = OnceCell::new();
-
-/// Computes the group list of the run user through the host's name service.
-/// Runs before the chroot, where it may allocate and read files.
-pub fn prepare(identity: &RunIdentity<'_>) {
-    if PREPARED.get().is_some() {
-        return;
+impl PreparedGroups {
+    fn matches(&self, user: &CStr, group: libc::gid_t) -> bool {
+        self.user.as_c_str() == user && self.group == group
     }
+}
+
+/// The current list, or NULL. Only the process's main thread replaces it,
+/// before it forks the children that read it.
+static PREPARED: AtomicPtr<PreparedGroups> = AtomicPtr::new(ptr::null_mut());
+
+/// Computes the group list of the run user through the host's name service,
+/// unless a list for the same user, group and configuration exists. Runs
+/// before the chroot, where it may allocate and read files.
+pub fn prepare(identity: &RunIdentity<'_>, generation: c_int) {
     let user = match login_name(identity.user_name) {
         Some(user) => user,
         None => {
@@ -34,20 +44,38 @@ pub fn prepare(identity: &RunIdentity<'_>) {
             return;
         }
     };
+    if let Some(current) = current() {
+        if current.generation == generation && current.matches(&user, identity.group_id) {
+            return;
+        }
+    }
 
     match group_list(&user, identity.group_id) {
         Some(list) => {
             log::debug!("prepared {} groups for user {:?}", list.len(), user);
-            let _ = PREPARED.set(PreparedGroups { user, group: identity.group_id, list });
+            let prepared = Box::new(PreparedGroups { user, group: identity.group_id, generation, list });
+            let previous = PREPARED.swap(Box::into_raw(prepared), Ordering::AcqRel);
+            if !previous.is_null() {
+                // SAFETY: the pointer came from Box::into_raw above, and no
+                // reference to it outlives a call of this module's functions
+                // on this thread.
+                drop(unsafe { Box::from_raw(previous) });
+            }
         }
         None => log::debug!("cannot prepare groups: getgrouplist failed for user {:?}", user),
     }
 }
 
+fn current() -> Option<&'static PreparedGroups> {
+    // SAFETY: a non-NULL pointer comes from Box::into_raw and stays valid
+    // until `prepare` replaces it, which the callers never overlap.
+    unsafe { PREPARED.load(Ordering::Acquire).as_ref() }
+}
+
 /// Returns the prepared list when it matches `initgroups(user, group)`.
 pub fn prepared_for(user: &CStr, group: libc::gid_t) -> Option<&'static [libc::gid_t]> {
-    let prepared = PREPARED.get()?;
-    if prepared.user.as_c_str() == user && prepared.group == group {
+    let prepared = current()?;
+    if prepared.matches(user, group) {
         Some(&prepared.list)
     } else {
         None

@@ -10,6 +10,7 @@ use std::os::raw::{c_char, c_int, c_void};
 
 /// `ap_state_query()` codes and values from httpd 2.4's http_core.h.
 const AP_SQ_MAIN_STATE: c_int = 0;
+const AP_SQ_CONFIG_GEN: c_int = 2;
 const AP_SQ_MS_RUN_MPM: c_int = 5;
 
 /// `unixd_config_rec` from httpd 2.4's os/unix/unixd.h: the layout has been
@@ -59,6 +60,13 @@ impl Httpd {
     pub fn is_running_mpm(&self) -> bool {
         // SAFETY: ap_state_query only reads httpd's state variables.
         unsafe { (self.state_query)(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM }
+    }
+
+    /// Returns the number of the configuration httpd has read: 1 for the
+    /// first, one more after each restart.
+    pub fn generation(&self) -> c_int {
+        // SAFETY: ap_state_query only reads httpd's state variables.
+        unsafe { (self.state_query)(AP_SQ_CONFIG_GEN) }
     }
 
     /// Returns the configured `User` and `Group`, once httpd has read them.

@@ -3,9 +3,10 @@
 
 use std::fmt;
 
-use crate::config::{self, Settings, SettingsError};
+use crate::config::{self, Mode, Settings, SettingsError};
 use crate::errno::Errno;
 use crate::groups;
+use crate::lifecycle;
 use crate::state::{self, Process};
 use crate::sys;
 
@@ -90,6 +91,13 @@ pub fn enter_prepared(process: &Process, trigger: Trigger<'_>) -> Result<(), Jai
             pid,
             pidfile.escape_ascii()
         ),
+        // In children mode every child enters, which is routine.
+        Trigger::IdentityChange(call) if settings.mode == Mode::Children => log::debug!(
+            "entered jail {} in pid {} before {}() dropped root privileges",
+            shown(settings),
+            pid,
+            call
+        ),
         Trigger::IdentityChange(call) => log::info!(
             "entered jail {} in pid {} before {}() dropped root privileges",
             shown(settings),
@@ -114,40 +122,18 @@ pub fn prepare(process: &Process, trigger: Trigger<'_>) {
     unsafe { tzset() };
 
     if let Some(identity) = process.httpd.run_identity() {
-        groups::prepare(&identity);
+        groups::prepare(&identity, process.httpd.generation());
     }
 
     if let Trigger::PidfilePublished(_) = trigger {
-        hold_host_shm_dir();
+        if process.settings.mode == Mode::Server {
+            lifecycle::hold_host_directories();
+        }
     }
 }
 
 extern "C" {
     fn tzset();
-}
-
-/// Opens the host's /dev/shm, so that the daemon parent can create and
-/// remove a named scoreboard (`ScoreBoardFile`) from inside the jail.
-fn hold_host_shm_dir() {
-    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
-    match sys::open(sys::cstr!("/dev/shm"), flags) {
-        Ok(fd) => {
-            let previous = state::HOST_SHM_DIR.swap(fd, std::sync::atomic::Ordering::AcqRel);
-            if previous >= 0 {
-                sys::close(previous);
-            }
-        }
-        Err(errno) => log::debug!("not holding /dev/shm: open failed: {}", errno),
-    }
-}
-
-/// Closes the descriptors that only the daemon parent may hold. Runs in
-/// every child right after fork(), before it can drop privileges.
-pub extern "C" fn release_in_child() {
-    let fd = state::HOST_SHM_DIR.swap(-1, std::sync::atomic::Ordering::AcqRel);
-    if fd >= 0 {
-        sys::close(fd);
-    }
 }
 
 fn shown(settings: &Settings) -> impl fmt::Display + '_ {

@@ -13,6 +13,8 @@ pub mod groups;
 mod hooks;
 pub mod httpd;
 pub mod jail;
+pub mod lifecycle;
+pub mod lockfiles;
 pub mod logging;
 pub mod paths;
 pub mod pidfile;

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
 use crate::errno::ErrnoGuard;
+use crate::config::Mode;
 use crate::jail::{self, Trigger};
+use crate::lifecycle;
 use crate::rejection;
 use crate::state;
 use crate::sys;
@@ -106,7 +108,27 @@ fn publish_and_enter(pending: &CStr, pidfile: &CStr, publish: impl FnOnce() -> c
     if result != 0 {
         return result;
     }
-    enter_or_withdraw(pidfile)
+    lifecycle::note_pidfile(pidfile);
+    match state::active() {
+        Some(process) if process.settings.mode == Mode::Children => {
+            stay_outside(process);
+            0
+        }
+        _ => enter_or_withdraw(pidfile),
+    }
+}
+
+/// Reports that the daemon parent stays outside the jail in children mode.
+fn stay_outside(process: &state::Process) {
+    // SAFETY: getpid(2) has no preconditions and always succeeds.
+    let pid = unsafe { libc::getpid() };
+    log::info!(
+        "the daemon parent (pid {}) stays outside the jail ({}=children); every server process enters jail {} \
+         before it drops root privileges",
+        pid,
+        crate::config::MODE_VARIABLE,
+        process.settings.resolved.as_bytes().escape_ascii()
+    );
 }
 
 /// Enters the jail after the pidfile `path` was published. On failure the

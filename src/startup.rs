@@ -12,7 +12,7 @@ use log::LevelFilter;
 
 use crate::config::{self, SettingsError};
 use crate::httpd::Httpd;
-use crate::jail;
+use crate::lifecycle;
 use crate::logging::{self, LineBuffer};
 use crate::role::{self, Invocation};
 use crate::state::{self, Process, Rejection, Setup};
@@ -51,12 +51,18 @@ unsafe extern "C" fn on_load(argc: c_int, argv: *const *const c_char, _envp: *co
     }
 
     let log = config::variable(config::LOG_VARIABLE);
+    let mode = config::variable(config::MODE_VARIABLE);
     let level = log.as_deref().and_then(logging::parse_level).unwrap_or(LevelFilter::Info);
     logging::init(level);
 
-    match checked_settings(dir.as_deref(), log.as_deref(), invocation) {
+    match checked_settings(dir.as_deref(), log.as_deref(), mode.as_deref(), invocation) {
         Ok(settings) => {
-            log::debug!("loaded as {:?} for jail {}", invocation, settings.resolved.as_bytes().escape_ascii());
+            log::debug!(
+                "loaded as {:?} for jail {} in {:?} mode",
+                invocation,
+                settings.resolved.as_bytes().escape_ascii(),
+                settings.mode
+            );
             state::install(Setup::Active(Process { settings, invocation, httpd }));
         }
         Err(error) if invocation == Invocation::ConfigTest => {
@@ -69,15 +75,16 @@ unsafe extern "C" fn on_load(argc: c_int, argv: *const *const c_char, _envp: *co
     }
 
     crate::hooks::resolve_all();
-    libc::pthread_atfork(None, None, Some(jail::release_in_child));
+    libc::pthread_atfork(None, None, Some(lifecycle::release_in_child));
 }
 
 fn checked_settings(
     dir: Option<&[u8]>,
     log: Option<&[u8]>,
+    mode: Option<&[u8]>,
     invocation: Invocation,
 ) -> Result<config::Settings, SettingsError> {
-    let settings = config::parse(dir, log)?.expect("the caller checked that the jail is set");
+    let settings = config::parse(dir, log, mode)?.expect("the caller checked that the jail is set");
     if invocation == Invocation::Server {
         config::check_privilege(&settings)?;
     }

@@ -44,8 +44,16 @@ pub enum Setup {
 static SETUP: OnceCell<Setup> = OnceCell::new();
 static JAILED: AtomicBool = AtomicBool::new(false);
 
-/// A directory descriptor of the host's /dev/shm, held by the daemon parent
-/// after it enters the jail, for named shared memory; -1 when not held.
+/// Set in the daemon parent from its first pidfile on; every child clears
+/// it right after fork().
+static DAEMON_PARENT: AtomicBool = AtomicBool::new(false);
+
+/// Directory descriptors that only the daemon parent holds while it works
+/// in the jail (server mode), each -1 when not held: the host's root and
+/// the working directory it had outside, to leave the jail through, and
+/// the host's /dev/shm, for named shared memory.
+pub static HOST_ROOT: AtomicI32 = AtomicI32::new(-1);
+pub static HOST_CWD: AtomicI32 = AtomicI32::new(-1);
 pub static HOST_SHM_DIR: AtomicI32 = AtomicI32::new(-1);
 
 /// Records the setup; only the first call has an effect.
@@ -76,4 +84,19 @@ pub fn is_jailed() -> bool {
 
 pub fn mark_jailed() {
     JAILED.store(true, Ordering::Release);
+}
+
+/// Records that the daemon parent has left the jail.
+pub fn mark_left() {
+    JAILED.store(false, Ordering::Release);
+}
+
+/// Returns whether this process is httpd's daemon parent.
+pub fn is_daemon_parent() -> bool {
+    DAEMON_PARENT.load(Ordering::Acquire)
+}
+
+/// Marks this process as the daemon parent (true) or as its child (false).
+pub fn set_daemon_parent(value: bool) {
+    DAEMON_PARENT.store(value, Ordering::Release);
 }

@@ -79,6 +79,12 @@ pub fn chdir(path: &CStr) -> Result<(), Errno> {
     check(unsafe { libc::syscall(libc::SYS_chdir, path.as_ptr()) }).map(drop)
 }
 
+/// fchdir(2); an O_PATH descriptor of a directory is enough.
+pub fn fchdir(fd: c_int) -> Result<(), Errno> {
+    // SAFETY: changing the working directory has no memory-safety requirements.
+    check(unsafe { libc::syscall(libc::SYS_fchdir, fd) }).map(drop)
+}
+
 /// chroot(2).
 pub fn chroot(path: &CStr) -> Result<(), Errno> {
     // SAFETY: the path is a valid NUL-terminated string.

@@ -6,7 +6,7 @@ mod common;
 use common::apache::Site;
 
 #[test]
-fn info_level_logs_one_line_per_jail_entry() {
+fn info_level_logs_one_line_per_jail_entry_and_exit() {
     if !common::can_run_servers("info-level") {
         return;
     }
@@ -18,12 +18,15 @@ fn info_level_logs_one_line_per_jail_entry() {
 
     let log = site.error_log();
     let lines = common::library_lines(&log, "");
-    assert_eq!(lines.len(), 2, "one line for the parent and one for mod_cgid's daemon: {:#?}", lines);
+    assert_eq!(lines.len(), 3, "entries of the parent and mod_cgid's daemon, the parent's exit: {:#?}", lines);
     for line in &lines {
         assert!(line.contains("[httpd-chroot:info] [pid "), "line: {}", line);
-        assert!(line.contains(&format!("entered jail {}", site.jail.display())), "line: {}", line);
     }
+    let entries: Vec<_> = lines.iter().filter(|line| line.contains(&format!("entered jail {}", site.jail.display()))).collect();
+    assert_eq!(entries.len(), 2, "{:#?}", lines);
     assert!(lines.iter().any(|line| line.contains(&format!("in the daemon parent (pid {})", parent))), "{:#?}", lines);
+    let exit = format!("the daemon parent (pid {}) left the jail because it removes its pidfile to stop", parent);
+    assert!(lines.last().map_or(false, |line| line.contains(&exit)), "{:#?}", lines);
 }
 
 #[test]

@@ -12,6 +12,7 @@ use libc::{dev_t, mode_t, timespec, timeval, uid_t, gid_t, utimbuf};
 use redhook::real;
 
 use super::{hooks, with_path, with_two_paths};
+use crate::lifecycle;
 use crate::pidfile;
 
 hooks! {
@@ -25,12 +26,15 @@ hooks! {
         with_path("rmdir", path, -1, |path| real!(rmdir)(path))
     }
     unsafe fn unlink(path: *const c_char) -> c_int => hook_unlink {
+        removing(path);
         with_path("unlink", path, -1, |path| real!(unlink)(path))
     }
     unsafe fn unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int => hook_unlinkat {
+        removing(path);
         with_path("unlinkat", path, -1, |path| real!(unlinkat)(dirfd, path, flags))
     }
     unsafe fn remove(path: *const c_char) -> c_int => hook_remove {
+        removing(path);
         with_path("remove", path, -1, |path| real!(remove)(path))
     }
     unsafe fn rename(old: *const c_char, new: *const c_char) -> c_int => hook_rename {
@@ -104,5 +108,16 @@ hooks! {
     }
     unsafe fn chdir(path: *const c_char) -> c_int => hook_chdir {
         with_path("chdir", path, -1, |path| real!(chdir)(path))
+    }
+}
+
+/// Lets the lifecycle see a removal by path before it happens.
+///
+/// # Safety
+///
+/// `path` is NULL or a valid C string.
+unsafe fn removing(path: *const c_char) {
+    if !path.is_null() {
+        lifecycle::before_removal(CStr::from_ptr(path));
     }
 }

@@ -9,6 +9,7 @@ use std::ffi::CStr;
 use std::os::raw::c_char;
 
 use crate::errno::Errno;
+use crate::lifecycle;
 use crate::paths::{self, PathBuffer, Translation};
 use crate::state;
 
@@ -98,7 +99,7 @@ impl Reentry {
 /// the jail and the library is not already busy on this thread. With None,
 /// the hook calls the real function unchanged.
 pub(crate) fn jailed_call() -> Option<Reentry> {
-    if state::is_jailed() {
+    if lifecycle::is_jailed() {
         Reentry::enter()
     } else {
         None

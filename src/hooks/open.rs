@@ -14,6 +14,7 @@ use libc::{mode_t, off64_t, off_t, DIR, FILE};
 use redhook::real;
 
 use super::{hooks, with_path};
+use crate::lockfiles;
 use crate::pidfile;
 use crate::state;
 
@@ -73,16 +74,25 @@ hooks! {
     }
 }
 
-/// Passes an open(2) result on, noting it first when the daemon may be
-/// writing its pidfile the way httpd releases before 2.4.47 do.
+/// Passes an open(2) result on. A file opened outside the jail may be a
+/// pidfile written the way httpd releases before 2.4.47 do, or a lock file
+/// that jailed processes will open again; a failed open in the jail may be
+/// such a lock file, which `lockfiles` explains.
 ///
 /// # Safety
 ///
 /// `path` is NULL or a valid C string.
 unsafe fn opened(path: *const c_char, flags: c_int, fd: c_int) -> c_int {
-    if fd >= 0 && !path.is_null() && !state::is_jailed() {
+    if path.is_null() {
+        return fd;
+    }
+    let path = CStr::from_ptr(path);
+    if fd >= 0 && !state::is_jailed() {
         let _errno = crate::errno::ErrnoGuard::save();
-        pidfile::note_open(CStr::from_ptr(path), flags, fd);
+        pidfile::note_open(path, flags, fd);
+        lockfiles::note_created(path, flags);
+    } else if fd < 0 && state::is_jailed() {
+        lockfiles::explain_failure(path);
     }
     fd
 }

@@ -16,6 +16,7 @@ use redhook::real;
 
 use super::hooks;
 use crate::errno::Errno;
+use crate::lifecycle;
 use crate::state;
 use crate::sys;
 
@@ -63,7 +64,7 @@ const NAME_MAX: usize = 255;
 
 /// Returns the held /dev/shm descriptor in a jailed daemon parent, or -1.
 fn host_shm_dir() -> c_int {
-    if !state::is_jailed() {
+    if !lifecycle::is_jailed() {
         return -1;
     }
     state::HOST_SHM_DIR.load(Ordering::Acquire)

@@ -23,6 +23,8 @@ pub struct Site {
     pub config: PathBuf,
     /// A file outside the jail that an Alias names.
     pub outside: PathBuf,
+    /// Modules loaded besides the MPM, from Debian's module directory.
+    pub modules: Vec<String>,
     /// Configuration lines added after the generated ones.
     pub extra: Vec<String>,
     /// Environment for httpd; the library variables by default.
@@ -58,6 +60,7 @@ impl Site {
             jail,
             logs,
             outside,
+            modules: ["authz_core", "mime", "alias", "dir", "cgid"].iter().map(|name| name.to_string()).collect(),
             extra: Vec::new(),
             env,
             scratch,
@@ -90,6 +93,22 @@ impl Site {
 
     /// Writes the configuration: host paths throughout, as an admin writes it.
     pub fn write_config(&self) {
+        self.write_config_with(&[]);
+    }
+
+    /// Writes the configuration with `more` lines at its end, which a test
+    /// adds while the server runs to change it before a restart.
+    pub fn write_config_with(&self, more: &[String]) {
+        let mut text = self.config_text();
+        for line in more {
+            text.push_str(line);
+            text.push('\n');
+        }
+        write_file(&self.config, &text, 0o644);
+    }
+
+    /// Returns the generated configuration.
+    pub fn config_text(&self) -> String {
         let modules = "/usr/lib/apache2/modules";
         let mut lines = vec![
             format!("ServerRoot {}", self.scratch.path.display()),
@@ -102,7 +121,7 @@ impl Site {
             format!("Group {}", RUN_USER),
             format!("LoadModule mpm_{0}_module {1}/mod_mpm_{0}.so", self.mpm, modules),
         ];
-        for module in ["authz_core", "mime", "alias", "dir", "cgid"] {
+        for module in &self.modules {
             lines.push(format!("LoadModule {0}_module {1}/mod_{0}.so", module, modules));
         }
         lines.extend(mpm_limits(self.mpm).iter().map(|line| line.to_string()));
@@ -115,7 +134,7 @@ impl Site {
             format!("Alias /outside.txt {}", self.outside.display()),
         ]);
         lines.extend(self.extra.iter().cloned());
-        write_file(&self.config, &(lines.join("\n") + "\n"), 0o644);
+        lines.join("\n") + "\n"
     }
 
     /// Returns an apache2 command for this site's configuration and environment.
@@ -135,7 +154,7 @@ impl Site {
             None => Command::new(APACHE2),
         };
         command.arg("-f").arg(&self.config).args(args);
-        for name in ["LD_PRELOAD", "HTTPD_CHROOT_DIR", "HTTPD_CHROOT_LOG", "TZ"] {
+        for name in ["LD_PRELOAD", "HTTPD_CHROOT_DIR", "HTTPD_CHROOT_LOG", "HTTPD_CHROOT_MODE", "TZ"] {
             command.env_remove(name);
         }
         command.envs(self.env.iter().map(|(name, value)| (name.as_str(), value.as_str())));
@@ -232,6 +251,11 @@ impl Running<'_> {
     /// processes forked from it (MPM children, mod_cgid's daemon).
     pub fn httpd_processes(&self) -> Vec<ProcessInfo> {
         self.processes().into_iter().filter(|info| info.exe.as_os_str() == APACHE2).collect()
+    }
+
+    /// Records that the server was stopped by other means.
+    pub(crate) fn mark_stopped(&mut self) {
+        self.stopped = true;
     }
 
     /// Stops the server with SIGTERM and checks that every process exits.

@@ -5,6 +5,7 @@
 
 pub mod apache;
 pub mod http;
+pub mod lifecycle;
 pub mod procs;
 
 use std::fs;

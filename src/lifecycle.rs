@@ -1,0 +1,139 @@
+//! The daemon parent's round trip through the jail in server mode.
+//!
+//! At every restart, graceful or not, httpd's daemon parent reads its whole
+//! configuration again: it opens the configuration files, loads the modules
+//! through the dynamic loader, reopens the logs and spawns piped loggers and
+//! mod_cgid's daemon. None of that works from inside the jail. So the
+//! parent works in the jail only while httpd runs its MPM: it enters after
+//! each pidfile it publishes, and leaves again
+//!
+//! - at its first interposed call after the MPM stopped running (httpd
+//!   then destroys the old configuration, reads the new one, or exits), or
+//! - when it removes its own pidfile, the first step of a stop or
+//!   graceful-stop.
+//!
+//! To leave, the parent keeps close-on-exec `O_PATH` descriptors of the
+//! host's root and of its working directory, opened just before each entry
+//! and closed as it leaves. Every child closes them in its fork handler,
+//! before httpd's code runs in it, so no process that drops root privileges
+//! ever holds them.
+
+use std::ffi::{CStr, CString};
+use std::os::raw::c_int;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Mutex;
+
+use crate::errno::ErrnoGuard;
+use crate::state;
+use crate::sys;
+
+/// The pidfile that the daemon parent published last, as httpd named it.
+static PIDFILE: Mutex<Option<CString>> = Mutex::new(None);
+
+/// Returns whether this process works in the jail now. The daemon parent
+/// first leaves the jail when its MPM has stopped running.
+pub fn is_jailed() -> bool {
+    if !state::is_jailed() {
+        return false;
+    }
+    if state::is_daemon_parent() && !mpm_running() {
+        leave("its MPM stopped running (restart or stop)");
+    }
+    state::is_jailed()
+}
+
+fn mpm_running() -> bool {
+    state::active().map_or(true, |process| process.httpd.is_running_mpm())
+}
+
+/// Records the pidfile published by the daemon parent.
+pub fn note_pidfile(path: &CStr) {
+    state::set_daemon_parent(true);
+    if let Ok(mut slot) = PIDFILE.lock() {
+        *slot = Some(path.to_owned());
+    }
+}
+
+/// Called before a file is removed by path: when the jailed daemon parent
+/// removes its own pidfile, it is about to stop and leaves the jail, so the
+/// host path is removed and the rest of the shutdown sees the host.
+pub fn before_removal(path: &CStr) {
+    if !state::is_daemon_parent() || !state::is_jailed() {
+        return;
+    }
+    let own = match PIDFILE.lock() {
+        Ok(slot) => slot.as_deref() == Some(path),
+        Err(_) => false,
+    };
+    if own {
+        leave("it removes its pidfile to stop");
+    }
+}
+
+/// Opens the descriptors through which the daemon parent leaves the jail
+/// again, and the host's /dev/shm. Runs just before it enters the jail.
+pub fn hold_host_directories() {
+    hold(&state::HOST_ROOT, sys::cstr!("/"));
+    hold(&state::HOST_CWD, sys::cstr!("."));
+    hold(&state::HOST_SHM_DIR, sys::cstr!("/dev/shm"));
+}
+
+fn hold(slot: &AtomicI32, path: &CStr) {
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    let fd = match sys::open(path, flags) {
+        Ok(fd) => fd,
+        Err(errno) => {
+            log::debug!("not holding {}: open failed: {}", path.to_bytes().escape_ascii(), errno);
+            -1
+        }
+    };
+    release(slot, fd);
+}
+
+/// Stores `fd` in `slot` and closes the descriptor it held before.
+fn release(slot: &AtomicI32, fd: c_int) {
+    let previous = slot.swap(fd, Ordering::AcqRel);
+    if previous >= 0 {
+        sys::close(previous);
+    }
+}
+
+/// Moves the daemon parent back to the host's root and working directory.
+/// If that fails the parent stays in the jail, where reading the new
+/// configuration fails and httpd exits, which is the safe outcome.
+fn leave(reason: &str) {
+    let _errno = ErrnoGuard::save();
+    let root = state::HOST_ROOT.load(Ordering::Acquire);
+    let result = sys::fchdir(root).and_then(|()| sys::chroot(sys::cstr!(".")));
+    if let Err(errno) = result {
+        log::error!(
+            "the daemon parent cannot leave the jail although {}: fchdir or chroot of the host's root failed: {}. \
+             Stop httpd with apache2ctl stop and start it again",
+            reason,
+            errno
+        );
+        return;
+    }
+    state::mark_left();
+
+    let cwd = state::HOST_CWD.load(Ordering::Acquire);
+    if sys::fchdir(cwd).is_err() {
+        let _ = sys::chdir(sys::cstr!("/"));
+    }
+    release(&state::HOST_ROOT, -1);
+    release(&state::HOST_CWD, -1);
+    release(&state::HOST_SHM_DIR, -1);
+
+    // SAFETY: getpid(2) has no preconditions and always succeeds.
+    let pid = unsafe { libc::getpid() };
+    log::info!("the daemon parent (pid {}) left the jail because {}", pid, reason);
+}
+
+/// Closes the descriptors that only the daemon parent may hold. Runs in
+/// every child right after fork(), before it can drop privileges.
+pub extern "C" fn release_in_child() {
+    state::set_daemon_parent(false);
+    release(&state::HOST_ROOT, -1);
+    release(&state::HOST_CWD, -1);
+    release(&state::HOST_SHM_DIR, -1);
+}

@@ -1,0 +1,103 @@
+//! Lock files that jailed processes cannot reopen.
+//!
+//! With `Mutex flock:DIR`, the daemon parent creates each lock file with
+//! `O_CREAT|O_EXCL` and every child opens it again by path. A child inside
+//! the jail cannot reach a file outside it, so httpd reports only ENOENT
+//! (AH00155 for the accept mutex) and stops. The library remembers the
+//! files that a server process outside the jail created that way, and when
+//! a jailed process fails to open one of them, it logs what went wrong and
+//! how to fix it.
+
+use std::ffi::{CStr, CString};
+use std::os::raw::c_int;
+use std::sync::Mutex;
+
+use crate::errno::{Errno, ErrnoGuard};
+use crate::paths::{self, Location, Translation};
+use crate::role::Invocation;
+use crate::state;
+
+/// At most this many paths are remembered; the oldest is forgotten first.
+const REMEMBERED: usize = 32;
+
+static CREATED: Mutex<Vec<CString>> = Mutex::new(Vec::new());
+
+/// Returns whether open(2) flags create a file that must not exist yet.
+pub fn creates_exclusively(flags: c_int) -> bool {
+    flags & (libc::O_CREAT | libc::O_EXCL) == libc::O_CREAT | libc::O_EXCL
+}
+
+/// Returns whether `path` lies outside the jail `process` uses.
+fn outside_jail(process: &state::Process, path: &[u8]) -> bool {
+    matches!(paths::translate(path, &process.settings.spellings()), Translation::Unchanged(Location::Outside))
+}
+
+/// Remembers a file that a server process outside the jail has created
+/// exclusively at a path outside the jail.
+pub fn note_created(path: &CStr, flags: c_int) {
+    if !creates_exclusively(flags) {
+        return;
+    }
+    let process = match state::active() {
+        Some(process) if process.invocation == Invocation::Server => process,
+        _ => return,
+    };
+    if !outside_jail(process, path.to_bytes()) {
+        return;
+    }
+    if let Ok(mut created) = CREATED.lock() {
+        if created.iter().any(|known| known.as_c_str() == path) {
+            return;
+        }
+        if created.len() == REMEMBERED {
+            created.remove(0);
+        }
+        created.push(path.to_owned());
+    }
+}
+
+/// Explains a failed open(2) of `path` in a jailed process when the path is
+/// a remembered file outside the jail. Runs only on that error path.
+pub fn explain_failure(path: &CStr) {
+    let _errno = ErrnoGuard::save();
+    if Errno::last().0 != libc::ENOENT {
+        return;
+    }
+    let process = match state::active() {
+        Some(process) => process,
+        None => return,
+    };
+    // try_lock: a forked child must not wait for a lock another thread of
+    // its parent held at fork time.
+    let known = match CREATED.try_lock() {
+        Ok(created) => created.iter().any(|known| known.as_c_str() == path),
+        Err(_) => false,
+    };
+    if !known {
+        return;
+    }
+
+    let jail = process.settings.jail.as_bytes().escape_ascii();
+    log::error!(
+        "cannot open {} in the jail: the server created this lock file outside jail {}, and jailed processes \
+         cannot reopen it by path (Mutex flock:). Put the lock directory under the jail, for example \
+         \"Mutex flock:{}/run/lock default\", or use a mechanism without files: \"Mutex sysvsem default\"",
+        path.to_bytes().escape_ascii(),
+        jail,
+        jail
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exclusive_creation_needs_both_flags() {
+        assert!(creates_exclusively(libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL));
+        assert!(creates_exclusively(libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC));
+        assert!(!creates_exclusively(libc::O_WRONLY | libc::O_CREAT));
+        assert!(!creates_exclusively(libc::O_WRONLY | libc::O_EXCL));
+        assert!(!creates_exclusively(libc::O_RDONLY));
+    }
+}
