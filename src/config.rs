@@ -24,7 +24,7 @@ pub const DIR_VARIABLE: &str = "HTTPD_CHROOT_DIR";
 pub const LOG_VARIABLE: &str = "HTTPD_CHROOT_LOG";
 pub const MODE_VARIABLE: &str = "HTTPD_CHROOT_MODE";
 
-/// Which server processes work inside the jail.
+/// The set of server processes that work inside the jail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// The daemon parent enters the jail at each pidfile it publishes and

@@ -13,10 +13,12 @@ use crate::sys;
 /// The moment at which a process enters the jail.
 #[derive(Debug, Clone, Copy)]
 pub enum Trigger<'a> {
-    /// The daemon parent has published its pidfile at this path.
+    /// The daemon parent has published its pidfile at this path (server
+    /// mode, at the start and after every restart).
     PidfilePublished(&'a [u8]),
-    /// A process forked before the daemon entered the jail (the mod_cgid
-    /// daemon) is about to change its identity with this call.
+    /// A process forked while the daemon parent was outside the jail is about
+    /// to change its identity with this call. This is mod_cgid's daemon, and
+    /// every child in children mode.
     IdentityChange(&'static str),
 }
 

@@ -16,7 +16,7 @@
 //! host's root and of its working directory, opened just before each entry
 //! and closed as it leaves. Every child closes them in its fork handler,
 //! before httpd's code runs in it, so no process that drops root privileges
-//! ever holds them.
+//! has them open.
 
 use std::ffi::{CStr, CString};
 use std::os::raw::c_int;
@@ -54,9 +54,9 @@ pub fn note_pidfile(path: &CStr) {
     }
 }
 
-/// Called before a file is removed by path: when the jailed daemon parent
-/// removes its own pidfile, it is about to stop and leaves the jail, so the
-/// host path is removed and the rest of the shutdown sees the host.
+/// Leaves the jail before the jailed daemon parent removes its own pidfile,
+/// the first step of a stop. The pidfile and everything removed after it
+/// are then removed at their host paths.
 pub fn before_removal(path: &CStr) {
     if !state::is_daemon_parent() || !state::is_jailed() {
         return;

@@ -13,7 +13,7 @@ use common::apache::{Running, Site};
 use common::lifecycle::{assert_nothing_left, serial};
 use common::{http, write_file};
 
-/// Requests `path` and returns the body of its 200 answer.
+/// Requests `path`, checks for status 200 and returns the body.
 fn body(site: &Site, path: &str) -> String {
     let response = http::get(site.port, path).unwrap_or_else(|error| panic!("GET {}: {}", path, error));
     assert_eq!(response.status, 200, "GET {}: {:?}\n{}", path, response, site.report());

@@ -1,11 +1,11 @@
 //! Changes of user and group identity: the point before which every server
 //! process must be inside the jail.
 //!
-//! httpd's children inherit the jail from the daemon parent. A process
-//! forked before the daemon entered the jail, such as mod_cgid's daemon,
-//! enters it here, at its first identity change, so that it never drops
-//! root privileges outside the jail. If it cannot, it exits before the
-//! change.
+//! In server mode httpd's children inherit the jail from the daemon parent.
+//! A process forked while the parent is outside the jail (mod_cgid's daemon,
+//! and every child in children mode) enters it here, at its first identity
+//! change, so that it never drops root privileges outside the jail. If it
+//! cannot, it exits before the change.
 
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};

@@ -76,8 +76,8 @@ hooks! {
 
 /// Passes an open(2) result on. A file opened outside the jail may be a
 /// pidfile written the way httpd releases before 2.4.47 do, or a lock file
-/// that jailed processes will open again; a failed open in the jail may be
-/// such a lock file, which `lockfiles` explains.
+/// that jailed processes open again. A failed open in the jail may be such
+/// a lock file, which `lockfiles` explains.
 ///
 /// # Safety
 ///

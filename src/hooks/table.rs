@@ -79,7 +79,7 @@ pub const HOOKS: &[Hook] = &[
     hook("mkdir", Path, "APR's apr_dir_make: mod_cache_disk, mod_dav, session directories"),
     hook("mkdirat", Path, "mkdir relative to a directory descriptor, with absolute paths"),
     hook("rmdir", Path, "removing directories by path"),
-    hook("unlink", Path, "mod_cgid removes its socket; mutex files; the pidfile at stop"),
+    hook("unlink", Path, "mod_cgid removes its socket; mutex files; the pidfile at stop, where the jailed parent leaves"),
     hook("unlinkat", Path, "unlink relative to a directory descriptor, with absolute paths"),
     hook("remove", Path, "stdio removal (glibc unlinks internally)"),
     hook("rename", Startup, "publishes httpd's pidfile (2.4.47 and later), the moment the daemon enters the jail; otherwise paths"),

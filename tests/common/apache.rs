@@ -128,7 +128,12 @@ impl Site {
         lines.extend([
             "TypesConfig /etc/mime.types".to_string(),
             format!("DocumentRoot {}/www", self.jail.display()),
-            format!("ScriptSock {}/run/cgisock", self.jail.display()),
+        ]);
+        // ScriptSock is a mod_cgid directive, unknown when a site loads mod_cgi instead.
+        if self.modules.iter().any(|module| module == "cgid") {
+            lines.push(format!("ScriptSock {}/run/cgisock", self.jail.display()));
+        }
+        lines.extend([
             format!("ScriptAlias /cgi-bin/ {}/www/cgi-bin/", self.jail.display()),
             format!("Alias /marker.txt /marker-{}.txt", self.token),
             format!("Alias /outside.txt {}", self.outside.display()),

@@ -33,7 +33,7 @@ impl Site {
         self.error_log().matches(GENERATION_LINE).count()
     }
 
-    /// The jail with symlinks resolved, as /proc shows it.
+    /// Returns the jail with symlinks resolved, as /proc shows it.
     pub fn canonical_jail(&self) -> PathBuf {
         fs::canonicalize(&self.jail).expect("canonical jail path")
     }

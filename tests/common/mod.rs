@@ -5,6 +5,7 @@
 
 pub mod apache;
 pub mod http;
+pub mod keepalive;
 pub mod lifecycle;
 pub mod procs;
 
