@@ -13,6 +13,10 @@ const AP_SQ_MAIN_STATE: c_int = 0;
 const AP_SQ_CONFIG_GEN: c_int = 2;
 const AP_SQ_MS_RUN_MPM: c_int = 5;
 
+/// httpd's exit status for a child that cannot run (APEXIT_CHILDFATAL in
+/// httpd.h), which makes the daemon parent stop the whole server.
+pub const CHILD_FATAL: c_int = 0xf;
+
 /// `unixd_config_rec` from httpd 2.4's os/unix/unixd.h: the layout has been
 /// the same in every 2.4 release, as modules depend on it.
 #[repr(C)]

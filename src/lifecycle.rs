@@ -14,9 +14,11 @@
 //!
 //! To leave, the parent keeps close-on-exec `O_PATH` descriptors of the
 //! host's root and of its working directory, opened just before each entry
-//! and closed as it leaves. Every child closes them in its fork handler,
-//! before httpd's code runs in it, so no process that drops root privileges
-//! has them open.
+//! and closed as it leaves. A child forked by the jailed parent closes them
+//! before its first identity change, so no process that drops root
+//! privileges has them open. A child that instead runs a program while it
+//! is still root (httpd restarting a piped logger that died) leaves the jail
+//! through them first, because httpd runs piped loggers on the host.
 
 use std::ffi::{CStr, CString};
 use std::os::raw::c_int;
@@ -24,6 +26,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
 use crate::errno::ErrnoGuard;
+use crate::paths::{self, Location, Translation};
 use crate::state;
 use crate::sys;
 
@@ -37,7 +40,7 @@ pub fn is_jailed() -> bool {
         return false;
     }
     if state::is_daemon_parent() && !mpm_running() {
-        leave("its MPM stopped running (restart or stop)");
+        leave("the daemon parent", "its MPM stopped running (restart or stop)");
     }
     state::is_jailed()
 }
@@ -66,7 +69,7 @@ pub fn before_removal(path: &CStr) {
         Err(_) => false,
     };
     if own {
-        leave("it removes its pidfile to stop");
+        leave("the daemon parent", "it removes its pidfile to stop");
     }
 }
 
@@ -98,17 +101,75 @@ fn release(slot: &AtomicI32, fd: c_int) {
     }
 }
 
-/// Moves the daemon parent back to the host's root and working directory.
-/// If that fails the parent stays in the jail, where reading the new
-/// configuration fails and httpd exits, which is the safe outcome.
-fn leave(reason: &str) {
+/// Checks access(2) with X_OK for a path outside the jail on the host, in
+/// the jailed daemon parent, because its children run such programs as
+/// root on the host (`before_exec`). APR checks a piped logger's program
+/// this way before httpd restarts it. Returns None for other calls.
+///
+/// NOTE: the path is resolved from the host's root descriptor, so an
+/// absolute symlink on the way is still resolved inside the jail.
+pub fn access_on_host(path: &CStr, mode: c_int) -> Option<c_int> {
+    if mode & libc::X_OK == 0 || !state::is_daemon_parent() || !is_jailed() {
+        return None;
+    }
+    let root = state::HOST_ROOT.load(Ordering::Acquire);
+    let process = state::active()?;
+    let bytes = path.to_bytes();
+    let outside = matches!(
+        paths::translate(bytes, &process.settings.spellings()),
+        Translation::Unchanged(Location::Outside)
+    );
+    if root < 0 || !outside {
+        return None;
+    }
+
+    let skipped = bytes.iter().take_while(|&&byte| byte == b'/').count();
+    // SAFETY: the suffix of a C string ends at the same NUL byte.
+    let relative = unsafe { CStr::from_ptr(path.as_ptr().add(skipped)) };
+    match sys::faccessat(root, relative, mode) {
+        Ok(()) => Some(0),
+        Err(errno) => {
+            errno.set();
+            Some(-1)
+        }
+    }
+}
+
+/// Leaves the jail before a child of the jailed daemon parent runs a
+/// program as root: httpd restarting a piped logger, which runs on the host
+/// as at startup. Processes that dropped root privileges have no descriptor
+/// to leave through and run their programs (CGI scripts) in the jail.
+pub fn before_exec() {
+    if !state::is_jailed() || state::is_daemon_parent() || state::HOST_ROOT.load(Ordering::Acquire) < 0 {
+        return;
+    }
+    // SAFETY: geteuid(2) has no preconditions and always succeeds.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    leave("a child of the daemon parent", "it runs a program as root, as httpd's piped loggers run on the host");
+}
+
+/// Closes the descriptors to the host before a child of the daemon parent
+/// changes its user or group identity.
+pub fn before_identity_change() {
+    if !state::is_daemon_parent() {
+        release_all();
+    }
+}
+
+/// Moves the process back to the host's root and working directory. If
+/// that fails the process stays in the jail: the daemon parent then fails
+/// to read its new configuration and httpd exits, which is the safe outcome.
+fn leave(who: &str, reason: &str) {
     let _errno = ErrnoGuard::save();
     let root = state::HOST_ROOT.load(Ordering::Acquire);
     let result = sys::fchdir(root).and_then(|()| sys::chroot(sys::cstr!(".")));
     if let Err(errno) = result {
         log::error!(
-            "the daemon parent cannot leave the jail although {}: fchdir or chroot of the host's root failed: {}. \
+            "{} cannot leave the jail although {}: fchdir or chroot of the host's root failed: {}. \
              Stop httpd with apache2ctl stop and start it again",
+            who,
             reason,
             errno
         );
@@ -120,20 +181,21 @@ fn leave(reason: &str) {
     if sys::fchdir(cwd).is_err() {
         let _ = sys::chdir(sys::cstr!("/"));
     }
-    release(&state::HOST_ROOT, -1);
-    release(&state::HOST_CWD, -1);
-    release(&state::HOST_SHM_DIR, -1);
+    release_all();
 
     // SAFETY: getpid(2) has no preconditions and always succeeds.
     let pid = unsafe { libc::getpid() };
-    log::info!("the daemon parent (pid {}) left the jail because {}", pid, reason);
+    log::info!("{} (pid {}) left the jail because {}", who, pid, reason);
 }
 
-/// Closes the descriptors that only the daemon parent may hold. Runs in
-/// every child right after fork(), before it can drop privileges.
-pub extern "C" fn release_in_child() {
-    state::set_daemon_parent(false);
+fn release_all() {
     release(&state::HOST_ROOT, -1);
     release(&state::HOST_CWD, -1);
     release(&state::HOST_SHM_DIR, -1);
+}
+
+/// Marks a new child as not the daemon parent. Runs in every child right
+/// after fork(), before httpd's code does.
+pub extern "C" fn after_fork_in_child() {
+    state::set_daemon_parent(false);
 }

@@ -2,11 +2,13 @@
 //!
 //! With `Mutex flock:DIR`, the daemon parent creates each lock file with
 //! `O_CREAT|O_EXCL` and every child opens it again by path. A child inside
-//! the jail cannot reach a file outside it, so httpd reports only ENOENT
-//! (AH00155 for the accept mutex) and stops. The library remembers the
-//! files that a server process outside the jail created that way, and when
-//! a jailed process fails to open one of them, it logs what went wrong and
-//! how to fix it.
+//! the jail cannot reach a file outside it. httpd then reports only ENOENT:
+//! for the accept mutex it stops (AH00155), but mod_ssl's session cache
+//! (AH02024) keeps the descriptor inherited from the parent, and its
+//! children no longer exclude each other. The library remembers the files
+//! that a server process outside the jail created that way. When a jailed
+//! child fails to open one of them, it logs what went wrong and how to fix
+//! it, then exits with httpd's fatal-child status, which stops the server.
 
 use std::ffi::{CStr, CString};
 use std::os::raw::c_int;
@@ -57,7 +59,8 @@ pub fn note_created(path: &CStr, flags: c_int) {
 }
 
 /// Explains a failed open(2) of `path` in a jailed process when the path is
-/// a remembered file outside the jail. Runs only on that error path.
+/// a remembered file outside the jail, and ends a child process then. Runs
+/// only on that error path.
 pub fn explain_failure(path: &CStr) {
     let _errno = ErrnoGuard::save();
     if Errno::last().0 != libc::ENOENT {
@@ -81,11 +84,17 @@ pub fn explain_failure(path: &CStr) {
     log::error!(
         "cannot open {} in the jail: the server created this lock file outside jail {}, and jailed processes \
          cannot reopen it by path (Mutex flock:). Put the lock directory under the jail, for example \
-         \"Mutex flock:{}/run/lock default\", or use a mechanism without files: \"Mutex sysvsem default\"",
+         \"Mutex flock:{}/run/lock default\", or use a mechanism without files: \"Mutex sysvsem default\". \
+         This process exits, which stops the server, rather than run without the lock",
         path.to_bytes().escape_ascii(),
         jail,
         jail
     );
+    if !state::is_daemon_parent() {
+        // SAFETY: _exit ends this child at once. On the fatal-child status
+        // (APEXIT_CHILDFATAL), httpd's parent stops the server.
+        unsafe { libc::_exit(crate::httpd::CHILD_FATAL) };
+    }
 }
 
 #[cfg(test)]

@@ -75,7 +75,7 @@ unsafe extern "C" fn on_load(argc: c_int, argv: *const *const c_char, _envp: *co
     }
 
     crate::hooks::resolve_all();
-    libc::pthread_atfork(None, None, Some(lifecycle::release_in_child));
+    libc::pthread_atfork(None, None, Some(lifecycle::after_fork_in_child));
 }
 
 fn checked_settings(

@@ -79,6 +79,12 @@ pub fn chdir(path: &CStr) -> Result<(), Errno> {
     check(unsafe { libc::syscall(libc::SYS_chdir, path.as_ptr()) }).map(drop)
 }
 
+/// faccessat(2) without flags: checks `mode` for the real user.
+pub fn faccessat(dirfd: c_int, path: &CStr, mode: c_int) -> Result<(), Errno> {
+    // SAFETY: the path is a valid NUL-terminated string.
+    check(unsafe { libc::syscall(libc::SYS_faccessat, dirfd, path.as_ptr(), mode) }).map(drop)
+}
+
 /// fchdir(2); an O_PATH descriptor of a directory is enough.
 pub fn fchdir(fd: c_int) -> Result<(), Errno> {
     // SAFETY: changing the working directory has no memory-safety requirements.

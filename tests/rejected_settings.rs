@@ -155,3 +155,14 @@ fn malformed_jail_paths_are_rejected() {
         assert_rejected(&site, &output, &[shown, reason]);
     }
 }
+
+#[test]
+fn unknown_mode_is_rejected() {
+    if !common::can_run_servers("unknown-mode") {
+        return;
+    }
+    let mut site = Site::new("unknown-mode", "worker");
+    site.set_mode("parent");
+    let output = start(&site);
+    assert_rejected(&site, &output, &["HTTPD_CHROOT_MODE=parent", "expected server", "children"]);
+}

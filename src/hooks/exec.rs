@@ -1,5 +1,6 @@
 //! Running programs by path: CGI scripts run by mod_cgi in a child and by
-//! mod_cgid's daemon, and piped loggers.
+//! mod_cgid's daemon, and piped loggers. A child of the jailed daemon parent
+//! that is still root leaves the jail before an exec (see `lifecycle`).
 //!
 //! The `p` variants search PATH when the name contains no slash. Such a search
 //! runs inside the jail unchanged; only a name with a slash is a path here.
@@ -10,29 +11,35 @@ use libc::{pid_t, posix_spawn_file_actions_t, posix_spawnattr_t};
 use redhook::real;
 
 use super::{hooks, with_path};
+use crate::lifecycle;
 
 type Strings = *const *const c_char;
 
 hooks! {
     unsafe fn execve(path: *const c_char, argv: Strings, envp: Strings) -> c_int => hook_execve {
+        lifecycle::before_exec();
         with_path("execve", path, -1, |path| real!(execve)(path, argv, envp))
     }
     unsafe fn execv(path: *const c_char, argv: Strings) -> c_int => hook_execv {
+        lifecycle::before_exec();
         with_path("execv", path, -1, |path| real!(execv)(path, argv))
     }
     unsafe fn execvp(file: *const c_char, argv: Strings) -> c_int => hook_execvp {
+        lifecycle::before_exec();
         if !has_slash(file) {
             return real!(execvp)(file, argv);
         }
         with_path("execvp", file, -1, |file| real!(execvp)(file, argv))
     }
     unsafe fn execvpe(file: *const c_char, argv: Strings, envp: Strings) -> c_int => hook_execvpe {
+        lifecycle::before_exec();
         if !has_slash(file) {
             return real!(execvpe)(file, argv, envp);
         }
         with_path("execvpe", file, -1, |file| real!(execvpe)(file, argv, envp))
     }
     unsafe fn execveat(dirfd: c_int, path: *const c_char, argv: Strings, envp: Strings, flags: c_int) -> c_int => hook_execveat {
+        lifecycle::before_exec();
         with_path("execveat", path, -1, |path| real!(execveat)(dirfd, path, argv, envp, flags))
     }
     unsafe fn posix_spawn(

@@ -16,13 +16,10 @@ use redhook::real;
 use super::{hooks, Reentry};
 use crate::groups;
 use crate::jail::{self, Trigger};
+use crate::lifecycle;
 use crate::rejection;
 use crate::role::Invocation;
 use crate::state;
-
-/// httpd's exit status for a child that cannot run (APEXIT_CHILDFATAL),
-/// which makes the daemon parent stop the whole server.
-const CHILD_FATAL: c_int = 0xf;
 
 hooks! {
     unsafe fn setuid(uid: uid_t) -> c_int => hook_setuid {
@@ -81,8 +78,10 @@ hooks! {
     }
 }
 
-/// Enters the jail first if this server process is still outside it.
+/// Closes the descriptors to the host, and enters the jail first if this
+/// server process is still outside it.
 fn before_identity_change(call: &'static str) {
+    lifecycle::before_identity_change();
     if state::is_jailed() {
         return;
     }
@@ -94,7 +93,7 @@ fn before_identity_change(call: &'static str) {
     if let Some(rejected) = state::rejection() {
         rejection::report(rejected);
         // SAFETY: _exit ends this process before it changes identity.
-        unsafe { libc::_exit(CHILD_FATAL) };
+        unsafe { libc::_exit(crate::httpd::CHILD_FATAL) };
     }
     let process = match state::active() {
         Some(process) if process.invocation == Invocation::Server => process,
@@ -105,6 +104,6 @@ fn before_identity_change(call: &'static str) {
     if let Err(error) = jail::enter(process, Trigger::IdentityChange(call)) {
         log::error!("{}", error);
         // SAFETY: as above; the process must not continue outside the jail.
-        unsafe { libc::_exit(CHILD_FATAL) };
+        unsafe { libc::_exit(crate::httpd::CHILD_FATAL) };
     }
 }

@@ -3,12 +3,14 @@
 //! The `__xstat` family is glibc's stat ABI before 2.33; programs built
 //! against older glibc still call it.
 
+use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_long, c_uint};
 
 use libc::{size_t, ssize_t};
 use redhook::real;
 
 use super::{hooks, with_path};
+use crate::lifecycle;
 
 hooks! {
     unsafe fn stat(path: *const c_char, buf: *mut libc::stat) -> c_int => hook_stat {
@@ -63,6 +65,11 @@ hooks! {
         with_path("statvfs64", path, -1, |path| real!(statvfs64)(path, buf))
     }
     unsafe fn access(path: *const c_char, mode: c_int) -> c_int => hook_access {
+        if !path.is_null() {
+            if let Some(result) = lifecycle::access_on_host(CStr::from_ptr(path), mode) {
+                return result;
+            }
+        }
         with_path("access", path, -1, |path| real!(access)(path, mode))
     }
     unsafe fn faccessat(dirfd: c_int, path: *const c_char, mode: c_int, flags: c_int) -> c_int => hook_faccessat {

@@ -8,6 +8,7 @@ pub mod http;
 pub mod keepalive;
 pub mod lifecycle;
 pub mod procs;
+pub mod tls_listener;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -119,3 +119,19 @@ pub fn wait_gone(pid: i32, seconds: u64) -> bool {
     }
     !is_alive(pid)
 }
+
+/// Returns the open descriptors of `pid` with their targets, from /proc/PID/fd.
+pub fn descriptors(pid: i32) -> Vec<(i32, PathBuf)> {
+    let entries = match fs::read_dir(format!("/proc/{}/fd", pid)) {
+        Ok(entries) => entries,
+        Err(_) => return Vec::new(),
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let fd = entry.file_name().to_str().and_then(|name| name.parse().ok());
+        if let (Some(fd), Ok(target)) = (fd, fs::read_link(entry.path())) {
+            found.push((fd, target));
+        }
+    }
+    found
+}
