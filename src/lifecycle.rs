@@ -114,25 +114,29 @@ pub fn access_on_host(path: &CStr, mode: c_int) -> Option<c_int> {
     }
     let root = state::HOST_ROOT.load(Ordering::Acquire);
     let process = state::active()?;
-    let bytes = path.to_bytes();
     let outside = matches!(
-        paths::translate(bytes, &process.settings.spellings()),
+        paths::translate(path.to_bytes(), &process.settings.spellings()),
         Translation::Unchanged(Location::Outside)
     );
     if root < 0 || !outside {
         return None;
     }
 
-    let skipped = bytes.iter().take_while(|&&byte| byte == b'/').count();
-    // SAFETY: the suffix of a C string ends at the same NUL byte.
-    let relative = unsafe { CStr::from_ptr(path.as_ptr().add(skipped)) };
-    match sys::faccessat(root, relative, mode) {
+    match sys::faccessat(root, relative_to_root(path), mode) {
         Ok(()) => Some(0),
         Err(errno) => {
             errno.set();
             Some(-1)
         }
     }
+}
+
+/// Returns `path` without its leading slashes, to resolve it from a
+/// descriptor of the root directory.
+fn relative_to_root(path: &CStr) -> &CStr {
+    let skipped = path.to_bytes().iter().take_while(|&&byte| byte == b'/').count();
+    // SAFETY: a suffix of a C string ends at the same NUL byte.
+    unsafe { CStr::from_ptr(path.as_ptr().add(skipped)) }
 }
 
 /// Leaves the jail before a child of the jailed daemon parent runs a
@@ -198,4 +202,22 @@ fn release_all() {
 /// after fork(), before httpd's code does.
 pub extern "C" fn after_fork_in_child() {
     state::set_daemon_parent(false);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_path_drops_leading_slashes() {
+        let cases: [(&CStr, &[u8]); 4] = [
+            (c"/usr/bin/rotatelogs", b"usr/bin/rotatelogs"),
+            (c"///usr//bin", b"usr//bin"),
+            (c"/", b""),
+            (c"usr/bin", b"usr/bin"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(relative_to_root(path).to_bytes(), expected, "path {:?}", path);
+        }
+    }
 }
