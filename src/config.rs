@@ -8,6 +8,7 @@
 //! |                    | jail too; `children`: only the processes that drop |
 //! |                    | root privileges enter it                            |
 //! | `HTTPD_CHROOT_LOG` | `error`, `warn`, `info` (default), `debug`, `trace` |
+//! | `HTTPD_CHROOT_AUDIT` | `1`: log each path a jailed process looked up and did not find in the jail; `0` or unset: off |
 
 use std::ffi::CString;
 use std::fmt;
@@ -23,6 +24,28 @@ use crate::sys;
 pub const DIR_VARIABLE: &str = "HTTPD_CHROOT_DIR";
 pub const LOG_VARIABLE: &str = "HTTPD_CHROOT_LOG";
 pub const MODE_VARIABLE: &str = "HTTPD_CHROOT_MODE";
+pub const AUDIT_VARIABLE: &str = "HTTPD_CHROOT_AUDIT";
+
+/// The raw values of the library's environment variables.
+#[derive(Debug, Clone, Default)]
+pub struct Variables {
+    pub dir: Option<Vec<u8>>,
+    pub log: Option<Vec<u8>>,
+    pub mode: Option<Vec<u8>>,
+    pub audit: Option<Vec<u8>>,
+}
+
+impl Variables {
+    /// Reads the variables from the process environment.
+    pub fn read() -> Variables {
+        Variables {
+            dir: variable(DIR_VARIABLE),
+            log: variable(LOG_VARIABLE),
+            mode: variable(MODE_VARIABLE),
+            audit: variable(AUDIT_VARIABLE),
+        }
+    }
+}
 
 /// The set of server processes that work inside the jail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +83,8 @@ pub struct Settings {
     pub resolved_c: CString,
     pub mode: Mode,
     pub log_level: LevelFilter,
+    /// Whether jailed processes log the paths they did not find in the jail.
+    pub audit: bool,
 }
 
 impl Settings {
@@ -80,6 +105,7 @@ pub enum SettingsError {
     NotPrivileged { value: Vec<u8>, euid: u32 },
     LogLevel { value: Vec<u8> },
     Mode { value: Vec<u8> },
+    Audit { value: Vec<u8> },
 }
 
 impl SettingsError {
@@ -97,18 +123,24 @@ impl SettingsError {
 
 /// Reads the settings from raw variable values. Returns `Ok(None)` when no
 /// jail is configured, which leaves the library inert.
-pub fn parse(dir: Option<&[u8]>, log: Option<&[u8]>, mode: Option<&[u8]>) -> Result<Option<Settings>, SettingsError> {
-    let dir = match dir {
+pub fn parse(variables: &Variables) -> Result<Option<Settings>, SettingsError> {
+    let dir = match variables.dir.as_deref() {
         Some(dir) if !dir.is_empty() => dir,
         _ => return Ok(None),
     };
 
-    let log_level = match log {
+    let log_level = match variables.log.as_deref() {
         None | Some(b"") => LevelFilter::Info,
         Some(value) => logging::parse_level(value).ok_or_else(|| SettingsError::LogLevel { value: value.to_vec() })?,
     };
 
+    let mode = variables.mode.as_deref();
     let mode = Mode::parse(mode).ok_or_else(|| SettingsError::Mode { value: mode.unwrap_or_default().to_vec() })?;
+    let audit = match variables.audit.as_deref() {
+        None | Some(b"") | Some(b"0") => false,
+        Some(b"1") => true,
+        Some(value) => return Err(SettingsError::Audit { value: value.to_vec() }),
+    };
 
     if std::str::from_utf8(dir).is_err() || dir.iter().any(|b| b.is_ascii_control()) {
         return Err(SettingsError::Characters { value: dir.to_vec() });
@@ -117,7 +149,7 @@ pub fn parse(dir: Option<&[u8]>, log: Option<&[u8]>, mode: Option<&[u8]>) -> Res
 
     let resolved = resolve_directory(&jail)?;
     let resolved_c = CString::new(resolved.as_bytes().to_vec()).expect("a parsed path contains no NUL byte");
-    Ok(Some(Settings { jail, resolved, resolved_c, mode, log_level }))
+    Ok(Some(Settings { jail, resolved, resolved_c, mode, log_level, audit }))
 }
 
 /// Checks that the jail is an existing directory and resolves its symlinks
@@ -220,6 +252,11 @@ impl fmt::Display for SettingsError {
                 "invalid {}={}: expected server (the default: the whole server works in the jail) or children \
                  (only the processes that drop root privileges enter it). Correct it in {}",
                 MODE_VARIABLE, Escaped(value), WHERE_SET
+            ),
+            SettingsError::Audit { value } => write!(
+                f,
+                "invalid {}={}: expected 1 (log the paths jailed processes do not find in the jail) or 0. Correct it in {}",
+                AUDIT_VARIABLE, Escaped(value), WHERE_SET
             ),
         }
     }

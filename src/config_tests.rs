@@ -2,6 +2,11 @@ use super::*;
 
 use std::path::PathBuf;
 
+/// Builds the variables from the values of HTTPD_CHROOT_DIR, _LOG and _MODE.
+fn vars(dir: Option<&[u8]>, log: Option<&[u8]>, mode: Option<&[u8]>) -> Variables {
+    Variables { dir: dir.map(<[u8]>::to_vec), log: log.map(<[u8]>::to_vec), mode: mode.map(<[u8]>::to_vec), audit: None }
+}
+
 /// A fresh directory under the system temporary directory, removed on drop.
 struct Scratch(PathBuf);
 
@@ -25,13 +30,13 @@ impl Drop for Scratch {
 }
 
 fn error_for(dir: &[u8]) -> SettingsError {
-    parse(Some(dir), None, None).expect_err("value should be rejected")
+    parse(&vars(Some(dir), None, None)).expect_err("value should be rejected")
 }
 
 #[test]
 fn unset_or_empty_dir_is_inert() {
-    assert!(parse(None, None, None).expect("no error").is_none());
-    assert!(parse(Some(b""), Some(b"debug"), None).expect("no error").is_none());
+    assert!(parse(&vars(None, None, None)).expect("no error").is_none());
+    assert!(parse(&vars(Some(b""), Some(b"debug"), None)).expect("no error").is_none());
 }
 
 #[test]
@@ -41,7 +46,7 @@ fn existing_directory_is_accepted() {
     let mut value = scratch.bytes("jail");
     value.extend_from_slice(b"//");
 
-    let settings = parse(Some(&value), Some(b"debug"), None).expect("valid").expect("configured");
+    let settings = parse(&vars(Some(&value), Some(b"debug"), None)).expect("valid").expect("configured");
     assert_eq!(settings.jail.as_bytes(), &scratch.bytes("jail")[..]);
     assert_eq!(settings.log_level, LevelFilter::Debug);
 }
@@ -52,7 +57,7 @@ fn symlinked_jail_resolves_once() {
     std::fs::create_dir(scratch.0.join("real")).expect("create jail");
     std::os::unix::fs::symlink(scratch.0.join("real"), scratch.0.join("link")).expect("create symlink");
 
-    let settings = parse(Some(&scratch.bytes("link")), None, None).expect("valid").expect("configured");
+    let settings = parse(&vars(Some(&scratch.bytes("link")), None, None)).expect("valid").expect("configured");
     assert_eq!(settings.jail.as_bytes(), &scratch.bytes("link")[..]);
     let real = std::fs::canonicalize(scratch.0.join("real")).expect("canonical path");
     assert_eq!(settings.resolved.as_bytes(), real.as_os_str().as_bytes());
@@ -125,7 +130,7 @@ fn overlong_dir_is_rejected() {
 
 #[test]
 fn unknown_log_level_is_rejected() {
-    let error = parse(Some(b"/tmp"), Some(b"verbose"), None).expect_err("level should be rejected");
+    let error = parse(&vars(Some(b"/tmp"), Some(b"verbose"), None)).expect_err("level should be rejected");
     assert_eq!(error, SettingsError::LogLevel { value: b"verbose".to_vec() });
     assert!(error.to_string().contains("HTTPD_CHROOT_LOG=verbose"));
 }
@@ -133,21 +138,40 @@ fn unknown_log_level_is_rejected() {
 #[test]
 fn mode_defaults_to_server() {
     for value in [None, Some(&b""[..]), Some(&b"server"[..])] {
-        let settings = parse(Some(b"/tmp"), None, value).expect("valid").expect("configured");
+        let settings = parse(&vars(Some(b"/tmp"), None, value)).expect("valid").expect("configured");
         assert_eq!(settings.mode, Mode::Server, "value {:?}", value);
     }
-    let settings = parse(Some(b"/tmp"), None, Some(b"children")).expect("valid").expect("configured");
+    let settings = parse(&vars(Some(b"/tmp"), None, Some(b"children"))).expect("valid").expect("configured");
     assert_eq!(settings.mode, Mode::Children);
 }
 
 #[test]
 fn unknown_mode_is_rejected() {
     for value in [&b"Server"[..], b"parent", b"children ", b"none"] {
-        let error = parse(Some(b"/tmp"), None, Some(value)).expect_err("mode should be rejected");
+        let error = parse(&vars(Some(b"/tmp"), None, Some(value))).expect_err("mode should be rejected");
         assert_eq!(error, SettingsError::Mode { value: value.to_vec() });
         assert_eq!(error.errno(), Errno(libc::EINVAL));
         let message = error.to_string();
         assert!(message.starts_with("invalid HTTPD_CHROOT_MODE="), "message {:?}", message);
         assert!(message.contains("expected server"), "message {:?}", message);
     }
+}
+
+#[test]
+fn audit_accepts_one_and_zero() {
+    let mut variables = vars(Some(b"/tmp"), None, None);
+    assert!(!parse(&variables).expect("valid").expect("configured").audit);
+    variables.audit = Some(b"1".to_vec());
+    assert!(parse(&variables).expect("valid").expect("configured").audit);
+    variables.audit = Some(b"0".to_vec());
+    assert!(!parse(&variables).expect("valid").expect("configured").audit);
+}
+
+#[test]
+fn unknown_audit_value_is_rejected() {
+    let mut variables = vars(Some(b"/tmp"), None, None);
+    variables.audit = Some(b"yes".to_vec());
+    let error = parse(&variables).expect_err("value should be rejected");
+    assert_eq!(error, SettingsError::Audit { value: b"yes".to_vec() });
+    assert!(error.to_string().starts_with("invalid HTTPD_CHROOT_AUDIT=yes: expected 1"), "{}", error);
 }

@@ -11,6 +11,7 @@
 //! libc calls are rewritten to the same files seen from inside the jail, so
 //! the admin's configuration keeps its ordinary host paths. See README.md.
 
+pub mod audit;
 pub mod config;
 pub mod errno;
 pub mod groups;

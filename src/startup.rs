@@ -10,6 +10,7 @@ use std::os::raw::{c_char, c_int};
 
 use log::LevelFilter;
 
+use crate::audit;
 use crate::config::{self, SettingsError};
 use crate::httpd::Httpd;
 use crate::lifecycle;
@@ -35,8 +36,8 @@ unsafe extern "C" fn on_load(argc: c_int, argv: *const *const c_char, _envp: *co
         Some(httpd) => httpd,
         None => return,
     };
-    let dir = config::variable(config::DIR_VARIABLE);
-    if matches!(dir.as_deref(), None | Some([])) {
+    let variables = config::Variables::read();
+    if matches!(variables.dir.as_deref(), None | Some([])) {
         return;
     }
 
@@ -50,12 +51,10 @@ unsafe extern "C" fn on_load(argc: c_int, argv: *const *const c_char, _envp: *co
         return;
     }
 
-    let log = config::variable(config::LOG_VARIABLE);
-    let mode = config::variable(config::MODE_VARIABLE);
-    let level = log.as_deref().and_then(logging::parse_level).unwrap_or(LevelFilter::Info);
+    let level = variables.log.as_deref().and_then(logging::parse_level).unwrap_or(LevelFilter::Info);
     logging::init(level);
 
-    match checked_settings(dir.as_deref(), log.as_deref(), mode.as_deref(), invocation) {
+    match checked_settings(&variables, invocation) {
         Ok(settings) => {
             log::debug!(
                 "loaded as {:?} for jail {} in {:?} mode",
@@ -63,6 +62,9 @@ unsafe extern "C" fn on_load(argc: c_int, argv: *const *const c_char, _envp: *co
                 settings.resolved.as_bytes().escape_ascii(),
                 settings.mode
             );
+            if settings.audit && invocation == Invocation::Server {
+                audit::start();
+            }
             state::install(Setup::Active(Process { settings, invocation, httpd }));
         }
         Err(error) if invocation == Invocation::ConfigTest => {
@@ -78,13 +80,8 @@ unsafe extern "C" fn on_load(argc: c_int, argv: *const *const c_char, _envp: *co
     libc::pthread_atfork(None, None, Some(lifecycle::after_fork_in_child));
 }
 
-fn checked_settings(
-    dir: Option<&[u8]>,
-    log: Option<&[u8]>,
-    mode: Option<&[u8]>,
-    invocation: Invocation,
-) -> Result<config::Settings, SettingsError> {
-    let settings = config::parse(dir, log, mode)?.expect("the caller checked that the jail is set");
+fn checked_settings(variables: &config::Variables, invocation: Invocation) -> Result<config::Settings, SettingsError> {
+    let settings = config::parse(variables)?.expect("the caller checked that the jail is set");
     if invocation == Invocation::Server {
         config::check_privilege(&settings)?;
     }

@@ -166,3 +166,14 @@ fn unknown_mode_is_rejected() {
     let output = start(&site);
     assert_rejected(&site, &output, &["HTTPD_CHROOT_MODE=parent", "expected server", "children"]);
 }
+
+#[test]
+fn unknown_audit_value_is_rejected() {
+    if !common::can_run_servers("unknown-audit") {
+        return;
+    }
+    let mut site = Site::new("unknown-audit", "event");
+    site.set_env("HTTPD_CHROOT_AUDIT", "yes");
+    let output = start(&site);
+    assert_rejected(&site, &output, &["HTTPD_CHROOT_AUDIT=yes", "expected 1"]);
+}

@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::ffi::CStr;
 use std::os::raw::c_char;
 
+use crate::audit;
 use crate::errno::Errno;
 use crate::lifecycle;
 use crate::paths::{self, PathBuffer, Translation};
@@ -125,7 +126,7 @@ impl Drop for Reentry {
 /// # Safety
 ///
 /// `path` is NULL or a valid C string.
-pub(crate) unsafe fn with_path<R>(
+pub(crate) unsafe fn with_path<R: Copy + PartialEq>(
     call: &str,
     path: *const c_char,
     failure: R,
@@ -138,11 +139,35 @@ pub(crate) unsafe fn with_path<R>(
 
     let mut buffer = PathBuffer::new();
     match route(call, path, &mut buffer) {
-        Ok(routed) => real(routed),
+        Ok(routed) => {
+            let result = real(routed);
+            if result == failure {
+                audit_failure(call, routed);
+            }
+            result
+        }
         Err(errno) => {
             errno.set();
             failure
         }
+    }
+}
+
+/// Passes a failed call's path, as the kernel looked it up, to audit mode.
+/// For the exec family the missing file may be a script's interpreter.
+///
+/// # Safety
+///
+/// `path` is NULL or a valid C string.
+unsafe fn audit_failure(call: &str, path: *const c_char) {
+    if path.is_null() {
+        return;
+    }
+    let path = CStr::from_ptr(path);
+    if call.starts_with("exec") {
+        audit::note_exec_failure(call, path);
+    } else {
+        audit::note_failure(call, path.to_bytes());
     }
 }
 
@@ -151,7 +176,7 @@ pub(crate) unsafe fn with_path<R>(
 /// # Safety
 ///
 /// Both paths are NULL or valid C strings.
-pub(crate) unsafe fn with_two_paths<R>(
+pub(crate) unsafe fn with_two_paths<R: Copy + PartialEq>(
     call: &str,
     first: *const c_char,
     second: *const c_char,
@@ -170,7 +195,13 @@ pub(crate) unsafe fn with_two_paths<R>(
         route(call, second, &mut second_buffer),
     );
     match routed {
-        (Ok(first), Ok(second)) => real(first, second),
+        (Ok(first), Ok(second)) => {
+            let result = real(first, second);
+            if result == failure {
+                audit_failure(call, first);
+            }
+            result
+        }
         (Err(errno), _) | (_, Err(errno)) => {
             errno.set();
             failure

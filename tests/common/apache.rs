@@ -159,7 +159,7 @@ impl Site {
             None => Command::new(APACHE2),
         };
         command.arg("-f").arg(&self.config).args(args);
-        for name in ["LD_PRELOAD", "HTTPD_CHROOT_DIR", "HTTPD_CHROOT_LOG", "HTTPD_CHROOT_MODE", "TZ"] {
+        for name in ["LD_PRELOAD", "HTTPD_CHROOT_DIR", "HTTPD_CHROOT_LOG", "HTTPD_CHROOT_MODE", "HTTPD_CHROOT_AUDIT", "TZ"] {
             command.env_remove(name);
         }
         command.envs(self.env.iter().map(|(name, value)| (name.as_str(), value.as_str())));
