@@ -88,9 +88,25 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Returns the spellings of the jail that host paths may start with.
-    pub fn spellings(&self) -> [&JailPath; 2] {
-        [&self.jail, &self.resolved]
+    /// Returns the spellings of the jail that host paths may start with:
+    /// the configured one, and the resolved one when it differs.
+    pub fn spellings(&self) -> Spellings<'_> {
+        let count = if self.jail == self.resolved { 1 } else { 2 };
+        Spellings { list: [&self.jail, &self.resolved], count }
+    }
+}
+
+/// One or two spellings of the jail, used as a slice.
+pub struct Spellings<'a> {
+    list: [&'a JailPath; 2],
+    count: usize,
+}
+
+impl<'a> std::ops::Deref for Spellings<'a> {
+    type Target = [&'a JailPath];
+
+    fn deref(&self) -> &Self::Target {
+        &self.list[..self.count]
     }
 }
 

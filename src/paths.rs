@@ -115,6 +115,11 @@ pub fn locate(path: &[u8], jail: &JailPath) -> Location {
     if path.first() != Some(&b'/') {
         return Location::Relative;
     }
+    locate_plain(path, jail).unwrap_or_else(|| locate_walk(path, jail))
+}
+
+/// Locates an absolute `path` component by component (see `locate`).
+fn locate_walk(path: &[u8], jail: &JailPath) -> Location {
 
     // The lexical stack is tracked by its depth and by how many of its
     // bottom entries equal the jail's leading components.
@@ -161,6 +166,28 @@ pub fn locate(path: &[u8], jail: &JailPath) -> Location {
         None if depth > 0 && depth < jail.depth() && matched == depth => Location::Ancestor,
         None => Location::Outside,
     }
+}
+
+/// Locates an absolute path without empty, `.` or `..` components (a
+/// trailing slash is allowed) by comparing prefixes, which gives the same
+/// answer as the component walk in a fraction of its time. Returns None for
+/// every other path.
+fn locate_plain(path: &[u8], jail: &JailPath) -> Option<Location> {
+    let mut slashes = path.iter().enumerate().filter(|(_, &byte)| byte == b'/');
+    if slashes.any(|(index, _)| matches!(path.get(index + 1), Some(b'/') | Some(b'.'))) {
+        return None;
+    }
+
+    let jail = jail.as_bytes();
+    let boundary = |text: &[u8], at: usize| text.len() == at || text[at] == b'/';
+    if path.starts_with(jail) && boundary(path, jail.len()) {
+        return Some(Location::Inside { rest: jail.len() });
+    }
+    let trimmed = &path[..path.len() - path.iter().rev().take_while(|&&byte| byte == b'/').count()];
+    if !trimmed.is_empty() && jail.starts_with(trimmed) && boundary(jail, trimmed.len()) {
+        return Some(Location::Ancestor);
+    }
+    Some(Location::Outside)
 }
 
 /// The outcome of translating one path argument.

@@ -183,3 +183,33 @@ fn deep_jail_matches_all_components() {
     assert_eq!(locate(b"/a/b/c", &jail), Location::Ancestor);
     assert_eq!(locate(b"/a/b/x", &jail), Location::Outside);
 }
+
+#[test]
+fn prefix_comparison_agrees_with_the_walk() {
+    let jail = JailPath::parse(b"/srv/jail").expect("valid jail");
+    let parts: [&[u8]; 8] = [b"srv", b"jail", b"jail2", b"www", b".", b"..", b"", b"sr"];
+    let mut checked = 0;
+    let mut stack = vec![(Vec::<u8>::new(), 0)];
+    while let Some((prefix, depth)) = stack.pop() {
+        for trailing in [&b""[..], b"/"] {
+            let mut path = prefix.clone();
+            path.insert(0, b'/');
+            path.extend_from_slice(trailing);
+            if let Some(plain) = locate_plain(&path, &jail) {
+                assert_eq!(plain, locate_walk(&path, &jail), "path {:?}", path.escape_ascii().to_string());
+                checked += 1;
+            }
+        }
+        if depth < 5 {
+            for part in parts {
+                let mut next = prefix.clone();
+                if depth > 0 {
+                    next.push(b'/');
+                }
+                next.extend_from_slice(part);
+                stack.push((next, depth + 1));
+            }
+        }
+    }
+    assert!(checked > 1000, "only {} paths took the prefix comparison", checked);
+}

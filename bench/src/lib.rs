@@ -1,0 +1,1 @@
+//! Nothing: this package only holds benchmarks (see benches/ and run).
