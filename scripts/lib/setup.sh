@@ -45,10 +45,11 @@ ensure_cargo() {
     command -v cargo >/dev/null 2>&1 || die "cargo still missing after installing cargo-web"
 }
 
-# Builds target/release/libhttpd_chroot.so.
+# Builds target/release/libhttpd_chroot.so and the admin program,
+# target/release/httpd-chroot-admin.
 build_library() {
     ensure_cargo
-    say "building the library (cargo build --release)"
-    (cd "$REPO_ROOT" && cargo build --release --locked --quiet) || die "cargo build --release failed"
+    say "building the library and httpd-chroot-admin (cargo build --release --workspace)"
+    (cd "$REPO_ROOT" && cargo build --release --locked --quiet --workspace) || die "cargo build --release failed"
     [ -f "$LIBRARY" ] || die "build finished but $LIBRARY is missing"
 }
