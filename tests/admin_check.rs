@@ -8,7 +8,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::admin::{admin_expect, outcome, run_admin};
+use common::admin::{admin_expect, admin_program, outcome, run_admin};
 use common::{write_file, Scratch};
 
 /// A jail built by the admin program, and a configuration that is clean for it.
@@ -273,20 +273,87 @@ fn check_audit_log_proposes_options() {
         "proposals in: {}",
         stdout
     );
-    assert!(stdout.contains("\"path\":\"/srv/odd\\u0001name\""), "escaped path not decoded: {}", stdout);
+    let notes = json_array(&stdout, "notes");
+    assert!(notes.contains("\"path\":\"/srv/odd\\u0001name\""), "escaped path not decoded, or not a note: {}", stdout);
+    assert!(!json_array(&stdout, "findings").contains("/srv/odd"), "a path the host lacks is a finding: {}", stdout);
     assert!(!stdout.contains("another-jail"), "a line of another jail was used: {}", stdout);
     assert!(stdout.contains(&format!("\"source\":\"{}:2\"", log.display())), "no log line number: {}", stdout);
     assert!(stdout.contains("2 time(s)"), "repeated line not counted: {}", stdout);
 
-    // Applying the proposals leaves only the path that exists nowhere.
+    // The text output names the program by its absolute path, so the
+    // proposed command runs as printed.
+    let (status, stdout, _) = setup.check(&["--audit-log", log.to_str().unwrap()]);
+    assert_eq!(status, 1, "{}", stdout);
+    let program = fs::canonicalize(admin_program()).unwrap();
+    let command = format!("  {} jail --user www-data --with /usr/bin/perl", program.display());
+    assert!(stdout.contains(&command), "proposed command lacks {:?}:\n{}", command, stdout);
+
+    // Applying the proposals leaves only the path that exists nowhere, a
+    // note that does not fail the check.
     admin_expect(
         &["jail", "--user", "www-data", "--with", "/usr/bin/perl", "--with-tree", "/usr/lib/x86_64-linux-gnu/perl-base", "--with", "/etc/mime.types", setup.jail.to_str().unwrap()],
         0,
     );
     let (status, stdout, _) = setup.check(&["--audit-log", log.to_str().unwrap()]);
-    assert_eq!(status, 1, "{}", stdout);
+    assert_eq!(status, 0, "{}", stdout);
     assert_eq!(stdout.matches("audit: ").count(), 1, "expected only the odd path left:\n{}", stdout);
+    assert!(stdout.contains(&format!("note: {}:7: audit: ", log.display())), "{}", stdout);
     assert!(stdout.contains("nothing to copy"), "{}", stdout);
+    assert!(stdout.contains("passed every check (1 note(s))"), "{}", stdout);
+}
+
+/// Returns the JSON array `key` in `json`, brackets included, skipping
+/// brackets inside strings.
+fn json_array<'a>(json: &'a str, key: &str) -> &'a str {
+    let start = json.find(&format!("\"{}\":[", key)).unwrap_or_else(|| panic!("no {} in: {}", key, json)) + key.len() + 3;
+    let (mut depth, mut in_string, mut escaped) = (0, false, false);
+    for (offset, c) in json[start..].char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '[' if !in_string => depth += 1,
+            ']' if !in_string => {
+                depth -= 1;
+                if depth == 0 {
+                    return &json[start..start + offset + 1];
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unterminated {} array in: {}", key, json)
+}
+
+#[test]
+fn check_audit_notes_keep_exit_zero() {
+    if !common::can_run_servers("admin-check-audit-notes") {
+        return;
+    }
+    let setup = Setup::new("admin-check-audit-notes");
+    let log = setup.scratch.path.join("error.log");
+    // A 404, a DirectoryIndex probe and a Perl module in a tree the host has
+    // but without that file: nothing on the host to copy.
+    let lines = [
+        audit_line("stat", "/www/no-such-page.html", &setup.jail),
+        audit_line("stat", "/www/index.php", &setup.jail),
+        audit_line("open", "/etc/perl/strict.pm", &setup.jail),
+    ];
+    write_file(&log, &(lines.join("\n") + "\n"), 0o644);
+
+    let (status, stdout, stderr) = setup.check(&["--json", "--audit-log", log.to_str().unwrap()]);
+    assert_eq!(status, 0, "notes made the check fail:\n{}{}", stdout, stderr);
+    assert!(stdout.contains("\"findings\":[]"), "{}", stdout);
+    assert!(stdout.contains("\"proposals\":[]"), "{}", stdout);
+    let notes = json_array(&stdout, "notes");
+    for path in ["/www/no-such-page.html", "/www/index.php", "/etc/perl/strict.pm"] {
+        assert!(notes.contains(&format!("\"path\":\"{}\"", path)), "no note for {}: {}", path, stdout);
+    }
+
+    let (status, stdout, _) = setup.check(&["--audit-log", log.to_str().unwrap()]);
+    assert_eq!(status, 0, "{}", stdout);
+    assert_eq!(stdout.matches("\nnote: ").count() + usize::from(stdout.starts_with("note: ")), 3, "{}", stdout);
+    assert!(!stdout.contains("to copy what is missing"), "{}", stdout);
 }
 
 #[test]

@@ -9,11 +9,12 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::admin::{admin_expect, outcome, run_admin, snapshot, PidfileGuard};
+use common::admin::{admin_expect, admin_program, outcome, run_admin, snapshot, PidfileGuard};
 use common::{free_port, http, library, token, write_file, Scratch};
 
 const ENVVARS: &str = "/etc/apache2/envvars";
@@ -51,6 +52,9 @@ fn install_round_trip_on_debian_envvars() {
     }
     assert!(installed.starts_with(std::str::from_utf8(&original).unwrap()), "install changed the existing lines");
     assert_eq!(fs::read(&dest).unwrap(), fs::read(&library).unwrap(), "installed library differs");
+    let program_copy = dest.with_file_name("httpd-chroot-admin");
+    assert_eq!(fs::read(&program_copy).unwrap(), fs::read(admin_program()).unwrap(), "copy of the admin program differs");
+    assert_eq!(fs::metadata(&program_copy).unwrap().permissions().mode() & 0o7777, 0o755, "mode of the program copy");
     let backup = scratch.path.join("envvars.httpd-chroot-backup");
     assert_eq!(fs::read(&backup).unwrap(), original, "backup is not the original file");
 
@@ -66,14 +70,81 @@ fn install_round_trip_on_debian_envvars() {
     let stdout = admin_expect(&[&uninstall[..], &["--dry-run"]].concat(), 0);
     assert!(stdout.contains("would rewrite"), "dry-run uninstall output:\n{}", stdout);
     assert!(stdout.contains("would delete"), "dry-run uninstall output:\n{}", stdout);
+    assert!(stdout.contains(&format!("would delete backup {}", backup.display())), "dry-run uninstall output:\n{}", stdout);
     assert_eq!(fs::read_to_string(&envvars).unwrap(), installed, "dry-run uninstall changed the file");
     assert!(dest.exists(), "dry-run uninstall deleted the library");
+    assert!(backup.exists(), "dry-run uninstall deleted the backup");
 
-    admin_expect(&uninstall, 0);
+    let stdout = admin_expect(&uninstall, 0);
     assert_eq!(fs::read(&envvars).unwrap(), original, "uninstall did not restore envvars byte for byte");
     assert!(!dest.exists(), "uninstall left {}", dest.display());
+    assert!(!program_copy.exists(), "uninstall left {}", program_copy.display());
+    assert!(!backup.exists(), "uninstall left the backup, which equals the restored file");
+    assert!(!dest.parent().unwrap().exists(), "uninstall left the library's directory");
+    for advice in ["`apache2ctl stop` then `apache2ctl start`", "remove the jail only after the jailed server has stopped"] {
+        assert!(stdout.contains(advice), "uninstall output lacks {:?}:\n{}", advice, stdout);
+    }
     let stdout = admin_expect(&uninstall, 0);
     assert!(stdout.contains("nothing to change"), "second uninstall:\n{}", stdout);
+}
+
+/// Returns the lines of an install or uninstall run that report a change,
+/// and the count in its summary line.
+fn change_lines_and_count(stdout: &str) -> (Vec<&str>, usize) {
+    let verbs = ["created ", "replaced ", "set ", "saved ", "rewrote ", "deleted "];
+    let changes = stdout.lines().filter(|line| verbs.iter().any(|verb| line.starts_with(verb))).collect();
+    let count = stdout
+        .lines()
+        .find_map(|line| line.strip_suffix(" change(s) made").and_then(|head| head.rsplit(' ').next()))
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no \"change(s) made\" line in:\n{}", stdout));
+    (changes, count)
+}
+
+#[test]
+fn install_keeps_first_backup() {
+    if !common::can_run_servers("admin-install-backup") {
+        return;
+    }
+    let scratch = Scratch::new("admin-install-backup");
+    let jail = scratch.dir("jail", 0o755);
+    let envvars = scratch.path.join("envvars");
+    fs::copy(ENVVARS, &envvars).expect("copy Debian's envvars");
+    let original = fs::read(&envvars).unwrap();
+    let backup = scratch.path.join("envvars.httpd-chroot-backup");
+    let dest = scratch.path.join("lib/httpd-chroot/libhttpd_chroot.so");
+    let library = library();
+    let args = install_args(envvars.to_str().unwrap(), jail.to_str().unwrap(), dest.to_str().unwrap(), library.to_str().unwrap());
+
+    let stdout = admin_expect(&args, 0);
+    let (changes, count) = change_lines_and_count(&stdout);
+    assert_eq!(changes.len(), count, "printed changes and count differ:\n{}", stdout);
+    assert!(stdout.contains("`apache2ctl stop` then `apache2ctl start`"), "install output:\n{}", stdout);
+    assert!(!stdout.contains("(apachectl restart)"), "install output still proposes a restart:\n{}", stdout);
+
+    // A second install with other values keeps the first backup and
+    // reports one change: the rewrite with its one added line.
+    let audit_args = [&args[..], &["--audit"]].concat();
+    let stdout = admin_expect(&audit_args, 0);
+    assert_eq!(fs::read(&backup).unwrap(), original, "a second install overwrote the backup");
+    let (changes, count) = change_lines_and_count(&stdout);
+    assert_eq!(count, 1, "second install:\n{}", stdout);
+    assert_eq!(changes.len(), 1, "second install:\n{}", stdout);
+    assert!(changes[0].starts_with(&format!("rewrote {}: 1 line(s) added, 0 removed", envvars.display())), "{}", stdout);
+    assert_eq!(stdout.lines().filter(|line| line.starts_with("  + ")).count(), 1, "second install:\n{}", stdout);
+
+    // A line added outside the block after install: uninstall keeps the
+    // backup, which no longer equals the restored file, and prints why.
+    let mut edited = fs::read_to_string(&envvars).unwrap();
+    edited.push_str("export LANG=C\n");
+    fs::write(&envvars, &edited).unwrap();
+    let uninstall = ["uninstall", "--env-file", envvars.to_str().unwrap(), "--dest", dest.to_str().unwrap()];
+    let stdout = admin_expect(&uninstall, 0);
+    assert_eq!(fs::read(&backup).unwrap(), original, "uninstall changed the backup");
+    assert!(stdout.contains(&format!("kept backup {}: it differs from the restored", backup.display())), "uninstall output:\n{}", stdout);
+    let (changes, count) = change_lines_and_count(&stdout);
+    assert_eq!(changes.len(), count, "printed changes and count differ:\n{}", stdout);
+    assert_eq!(fs::read(&envvars).unwrap(), [&original[..], b"export LANG=C\n"].concat(), "uninstall removed more than the block");
 }
 
 #[test]
@@ -247,12 +318,7 @@ fn install_then_apache2ctl_serves_from_jail() {
     let guard = PidfileGuard { pidfile: pidfile.clone() };
     let output = apache2ctl(&confdir, "start");
     assert!(output.status.success(), "apache2ctl start: {:?}", outcome(&output));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !(guard.pid().is_some() && http::is_listening(port)) {
-        assert!(Instant::now() < deadline, "server did not start within 20 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let parent = guard.pid().unwrap();
+    let parent = wait_for_server(&guard, port);
     let log = scratch.path.join("logs/error.log");
 
     assert_eq!(get_body(port, "/marker.txt", &log), format!("jailed {}\n", marker));
@@ -264,13 +330,46 @@ fn install_then_apache2ctl_serves_from_jail() {
     assert!(errors.contains("[httpd-chroot:info]"), "error log:\n{}", errors);
     assert!(errors.contains("entered jail"), "error log:\n{}", errors);
 
-    let output = apache2ctl(&confdir, "stop");
-    assert!(output.status.success(), "apache2ctl stop: {:?}", outcome(&output));
-    assert!(common::procs::wait_gone(parent, 20), "pid {} still runs after apache2ctl stop", parent);
-    drop(guard);
-
-    admin_expect(&["uninstall", "--env-file", envvars.to_str().unwrap(), "--dest", dest.to_str().unwrap()], 0);
+    // The README's uninstall order: uninstall while the server runs, stop
+    // it, start a new one, which runs without the library, then remove the jail.
+    let stdout = admin_expect(&["uninstall", "--env-file", envvars.to_str().unwrap(), "--dest", dest.to_str().unwrap()], 0);
+    assert!(stdout.contains("`apache2ctl stop` then `apache2ctl start`"), "uninstall output:\n{}", stdout);
     assert_eq!(fs::read(&envvars).unwrap(), before_install, "uninstall did not restore envvars byte for byte");
+    assert_eq!(fs::read_link(format!("/proc/{}/root", parent)).unwrap(), fs::canonicalize(&jail).unwrap(), "uninstall alone left the jail");
+
+    stop_server(&confdir, parent);
+    let output = apache2ctl(&confdir, "start");
+    assert!(output.status.success(), "apache2ctl start after uninstall: {:?}", outcome(&output));
+    let new_parent = wait_for_server(&guard, port);
+    assert_ne!(new_parent, parent, "apache2ctl start did not start a new parent");
+    assert_eq!(fs::read_link(format!("/proc/{}/root", new_parent)).unwrap(), Path::new("/"), "the new server is still jailed");
+    let response = http::get(port, "/marker.txt").expect("GET /marker.txt");
+    assert_eq!(response.status, 404, "the new server serves the jail's copy: {:?}", response);
+    stop_server(&confdir, new_parent);
+    drop(guard);
+    fs::remove_dir_all(&jail).expect("remove the jail");
+
     assert_eq!(snapshot(&system_paths), system_before, "a file under /etc/apache2 changed");
     assert_eq!(Path::new("/etc/apache2/mods-enabled/cgi.load").exists(), cgi_enabled_before, "mods-enabled changed");
+}
+
+/// Waits until the server of `guard` wrote its pidfile and listens on
+/// `port`, and returns the parent's pid.
+fn wait_for_server(guard: &PidfileGuard, port: u16) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(pid) = guard.pid().filter(|&pid| common::procs::is_alive(pid)) {
+            if http::is_listening(port) {
+                return pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "server did not start within 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop_server(confdir: &Path, parent: i32) {
+    let output = apache2ctl(confdir, "stop");
+    assert!(output.status.success(), "apache2ctl stop: {:?}", outcome(&output));
+    assert!(common::procs::wait_gone(parent, 20), "pid {} still runs after apache2ctl stop", parent);
 }

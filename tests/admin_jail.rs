@@ -1,15 +1,19 @@
 //! `httpd-chroot-admin jail`: the jail's skeleton, copied programs that run
-//! under chroot, idempotence, --dry-run, --update and usage errors, on
-//! jails in scratch directories.
+//! under chroot, idempotence, --dry-run (and that it matches the real run),
+//! --update, output into a closed pipe and usage errors, on jails in
+//! scratch directories.
 
 mod common;
 
 use std::fs;
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use common::admin::admin_expect;
+use common::admin::{admin_expect, admin_program};
 use common::{listing, Scratch};
 
 fn can_run(test: &str) -> bool {
@@ -101,6 +105,81 @@ fn jail_dry_run_changes_nothing() {
     let stdout = admin_expect(&["jail", "--user", "www-data", "--dry-run", jail.to_str().unwrap()], 0);
     assert!(stdout.contains("would set owner 0:0 and mode 1777"), "dry run output:\n{}", stdout);
     assert_eq!(mode(&jail.join("tmp")), 0o777, "dry run changed the mode of tmp");
+}
+
+/// Returns the change lines of a jail run, each without its verb ("would
+/// create X" and "created X" both give "X"), sorted, and the count in its
+/// summary line.
+fn changes_and_count(stdout: &str) -> (Vec<String>, usize) {
+    let verbs = [("would create ", "created "), ("would replace ", "replaced "), ("would set ", "set ")];
+    let mut changes = Vec::new();
+    for line in stdout.lines() {
+        for (dry, real) in verbs {
+            if let Some(rest) = line.strip_prefix(dry).or_else(|| line.strip_prefix(real)) {
+                changes.push(rest.to_string());
+            }
+        }
+    }
+    changes.sort();
+    let summary = stdout.lines().last().unwrap_or("");
+    let count = summary
+        .split(": ")
+        .last()
+        .and_then(|tail| tail.split(' ').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no change count in the summary line {:?}", summary));
+    (changes, count)
+}
+
+#[test]
+fn jail_dry_run_matches_real_run() {
+    if !can_run("admin-jail-dry-run-count") {
+        return;
+    }
+    let scratch = Scratch::new("admin-jail-dry-run-count");
+    let jail = scratch.path.join("jail");
+    let args = ["jail", "--user", "www-data", "--with", "/usr/bin/perl", "--with-tree", "/usr/lib/x86_64-linux-gnu/perl-base", jail.to_str().unwrap()];
+
+    let dry_stdout = admin_expect(&[&args[..], &["--dry-run"]].concat(), 0);
+    let (dry_changes, dry_count) = changes_and_count(&dry_stdout);
+    let mut unique = dry_changes.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), dry_changes.len(), "a dry run printed a change twice:\n{}", dry_stdout);
+    assert_eq!(dry_count, dry_changes.len(), "dry run count differs from its printed changes:\n{}", dry_stdout);
+    assert!(!jail.exists(), "dry run created {}", jail.display());
+
+    let real_stdout = admin_expect(&args, 0);
+    let (real_changes, real_count) = changes_and_count(&real_stdout);
+    assert_eq!(real_count, dry_count, "the real run's count differs from the dry run's");
+    assert_eq!(real_changes, dry_changes, "the real run made other changes than the dry run printed");
+}
+
+#[test]
+fn jail_dry_run_into_closed_pipe() {
+    if !can_run("admin-jail-pipe") {
+        return;
+    }
+    let scratch = Scratch::new("admin-jail-pipe");
+    let jail = scratch.path.join("jail");
+    let mut child = Command::new(admin_program())
+        .args(["jail", "--user", "www-data", "--with", "/usr/bin/perl", "--with-tree", "/usr/lib/x86_64-linux-gnu/perl-base", "--dry-run"])
+        .arg(&jail)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run httpd-chroot-admin");
+    let stdout = child.stdout.take().unwrap();
+    // A 4 KiB pipe, far less than the dry run prints, so the program
+    // writes into the closed pipe (as with `| head -1`).
+    // SAFETY: the descriptor belongs to `stdout`, which lives until the drop below.
+    unsafe { libc::fcntl(stdout.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).unwrap();
+    assert!(first.starts_with("would create directory"), "first line: {:?}", first);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.signal(), Some(libc::SIGPIPE), "status {:?}, stderr:\n{}", output.status, stderr);
+    assert!(!stderr.contains("panicked"), "stderr:\n{}", stderr);
 }
 
 #[test]

@@ -17,6 +17,13 @@ pub fn failed<T>(message: String) -> Result<T> {
     Err(Error::Failed(message))
 }
 
+/// Returns this program's absolute path, for commands that the program
+/// proposes to run (it is usually not in PATH), or its name when the path
+/// cannot be found.
+pub fn program_path() -> String {
+    std::env::current_exe().map_or_else(|_| "httpd-chroot-admin".to_string(), |path| path.display().to_string())
+}
+
 /// One accepted option: its name without dashes and whether it takes a value.
 pub struct Spec {
     pub name: &'static str,

@@ -114,9 +114,17 @@ fn is_library(path: &Path) -> bool {
     name.ends_with(".so") || name.contains(".so.")
 }
 
-/// Reads `log` and returns one finding per path still missing from `jail`,
-/// each with the jail builder option that adds it.
-pub fn findings(log: &Path, jail: &Path) -> Result<Vec<Finding>> {
+/// The paths an audit log names that the jail still lacks. Findings are
+/// paths the host has, each with the jail builder option that copies it.
+/// Notes are paths the host lacks too (a 404, a DirectoryIndex probe such
+/// as index.php), which copying cannot fix.
+pub struct AuditReport {
+    pub findings: Vec<Finding>,
+    pub notes: Vec<Finding>,
+}
+
+/// Reads `log` and reports each path still missing from `jail` once.
+pub fn read(log: &Path, jail: &Path) -> Result<AuditReport> {
     let text = fs::read(log).or_else(|error| failed(format!("cannot read --audit-log {}: {}", log.display(), error)))?;
     let text = String::from_utf8_lossy(&text);
     // Path, then (function, errors, count) in the order first seen.
@@ -137,35 +145,42 @@ pub fn findings(log: &Path, jail: &Path) -> Result<Vec<Finding>> {
 
     let programs: Vec<PathBuf> =
         order.iter().map(|(path, _)| PathBuf::from(path)).filter(|path| is_program(path) && path.exists()).collect();
-    let mut result = Vec::new();
+    let mut report = AuditReport { findings: Vec::new(), notes: Vec::new() };
     for (path, number) in order {
         let (function, error, count) = &missing[&path];
         let host = PathBuf::from(&path);
         let proposal = propose(&host, &programs);
         let advice = match &proposal {
-            Some(option) => format!("; add it with `httpd-chroot-admin jail {}`", option),
+            Some(option) => format!("; copy it with the jail option `{}`", option),
             None => "; it does not exist on the host either, so there is nothing to copy".to_string(),
         };
-        result.push(Finding {
+        let entry = Finding {
             kind: "audit",
             path: path.clone(),
             message: format!("{}({}) found nothing in the jail ({}, {} time(s)){}", function, path, error, count, advice),
             source: Some(format!("{}:{}", log.display(), number)),
-            proposal,
-        });
+            proposal: proposal.clone(),
+        };
+        if proposal.is_some() {
+            report.findings.push(entry);
+        } else {
+            report.notes.push(entry);
+        }
     }
-    Ok(result)
+    Ok(report)
 }
 
-/// Returns the jail builder option that copies `path` into the jail.
+/// Returns the jail builder option that copies `path` into the jail, or
+/// None when the host lacks `path` too: copying a module tree that does
+/// not contain the path would not add it.
 fn propose(path: &Path, programs: &[PathBuf]) -> Option<String> {
+    if !path.exists() {
+        return None;
+    }
     if let Some(tree) = module_tree(path) {
         if tree.is_dir() {
             return Some(format!("--with-tree {}", tree.display()));
         }
-    }
-    if !path.exists() {
-        return None;
     }
     if path.is_dir() {
         return Some(format!("--with-tree {}", path.display()));
@@ -215,5 +230,16 @@ mod tests {
             Some(PathBuf::from("/usr/lib/x86_64-linux-gnu/perl-base"))
         );
         assert_eq!(module_tree(Path::new("/etc/resolv.conf")), None);
+    }
+
+    #[test]
+    fn proposes_nothing_for_paths_the_host_lacks() {
+        // The module tree exists, but copying it would not add the file.
+        let tree = std::env::temp_dir().join(format!("httpd-chroot-admin-audit-{}/perl", std::process::id()));
+        fs::create_dir_all(&tree).unwrap();
+        assert_eq!(propose(&tree.join("NoSuchModule.pm"), &[]), None);
+        assert_eq!(propose(&tree, &[]), Some(format!("--with-tree {}", tree.display())));
+        assert_eq!(propose(Path::new("/nonexistent/www/index.php"), &[]), None);
+        fs::remove_dir_all(tree.parent().unwrap()).unwrap();
     }
 }

@@ -34,7 +34,10 @@ reports, with file and line:
   setuid               setuid or setgid files
   hard-link            files that share their inode with a path outside the jail
   nodev-mount          device nodes on a filesystem mounted nodev
-  audit                paths the library's audit mode logged as missing (--audit-log)
+  audit                paths the library's audit mode logged as missing
+                       (--audit-log) that exist on the host. Paths the host
+                       lacks too (404s, DirectoryIndex probes) are printed as
+                       notes, which do not count as findings
 
 Options:
   --jail DIR             the jail; default: HTTPD_CHROOT_DIR from the environment file
@@ -50,11 +53,13 @@ Options:
   --audit-log FILE       read the library's audit lines (HTTPD_CHROOT_AUDIT=1) from
                          this error log and propose jail builder options
   --json                 print one JSON object: {jail, user, findings: [{kind, path,
-                         message, source, proposal}], proposals}
+                         message, source, proposal}], notes: [the same fields],
+                         proposals}
   -h, --help             show this help
 
-Exit status: 0 when nothing was found, 1 with findings, 2 on usage errors
-or when the configuration or jail cannot be read.
+Exit status: 0 when nothing was found (notes do not count), 1 with findings,
+2 on usage errors or when the configuration or jail cannot be read.
+The proposed jail command names this program by its absolute path.
 ";
 
 const SPECS: [args::Spec; 12] = [
@@ -120,8 +125,11 @@ pub fn run(arguments: &[String]) -> Result<i32> {
     }
     let devices = parsed.all("allow-device").iter().map(|path| paths.inside(Path::new(path)).unwrap_or_else(|| PathBuf::from(path))).collect();
     findings.extend(Scan { jail: &canonical, user: &user, writable, devices }.run());
+    let mut notes = Vec::new();
     if let Some(log) = parsed.get("audit-log") {
-        findings.extend(audit::findings(Path::new(log), &jail)?);
+        let audit = audit::read(Path::new(log), &jail)?;
+        findings.extend(audit.findings);
+        notes = audit.notes;
     }
 
     let mut proposals: Vec<String> = Vec::new();
@@ -132,9 +140,9 @@ pub fn run(arguments: &[String]) -> Result<i32> {
     }
     let jail_text = jail.display().to_string();
     if parsed.has("json") {
-        print!("{}", report::json(&findings, &proposals, &jail_text, &user.name));
+        print!("{}", report::json(&findings, &notes, &proposals, &jail_text, &user.name));
     } else {
-        print!("{}", report::text(&findings, &proposals, &jail_text, &user.name));
+        print!("{}", report::text(&findings, &notes, &proposals, &jail_text, &user.name));
     }
     Ok(if findings.is_empty() { 0 } else { 1 })
 }

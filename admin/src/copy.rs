@@ -133,7 +133,7 @@ impl<'a> Copier<'a> {
         let host_mode = metadata.permissions().mode();
         // Drops setuid, setgid and sticky bits and write access for group and others.
         let mode = host_mode & 0o755;
-        if host_mode & 0o6000 != 0 && !target.exists() {
+        if host_mode & 0o6000 != 0 && !self.actions.exists(target) {
             self.actions.note(&format!("{} is setuid or setgid on the host; the copy in the jail is not", host.display()));
         }
         let content = fs::read(host).or_else(|error| failed(format!("cannot read {}: {}", host.display(), error)))?;

@@ -15,8 +15,14 @@ usage: httpd-chroot-admin install --jail DIR [OPTIONS]
 
 Copies the library to a stable place and adds LD_PRELOAD and the library's
 variables to apachectl's environment file, between `# BEGIN httpd-chroot`
-and `# END httpd-chroot` lines. Running it again changes nothing, or only
-the values that differ. Restart httpd afterwards (apachectl restart).
+and `# END httpd-chroot` lines, and copies this program next to the
+installed library. Running it again changes nothing, or only the values
+that differ.
+
+The running server keeps its old environment through `apachectl restart`
+and `graceful`. Stop it and start a new one: `apache2ctl stop` then
+`apache2ctl start`, or `systemctl restart apache2`. On RHEL, run
+`apachectl stop` then `apachectl start`, or `systemctl restart httpd`.
 
 Options:
   --jail DIR        HTTPD_CHROOT_DIR: the jail, an existing absolute directory
@@ -33,21 +39,31 @@ Options:
   --dry-run         print what would change and change nothing
   -h, --help        show this help
 
-Before it changes the environment file, it saves the previous content as
-FILE.httpd-chroot-backup.
+Before it changes the environment file the first time, it saves the file
+as FILE.httpd-chroot-backup. An existing backup is kept, so it holds the
+file as it was before the first install.
 ";
 
 pub const UNINSTALL_HELP: &str = "\
 usage: httpd-chroot-admin uninstall [OPTIONS]
 
 Removes the block that install added to apachectl's environment file, which
-restores the file as it was before install, and deletes the installed
-library. Restart httpd afterwards (apachectl restart).
+restores the file as it was before install, deletes FILE.httpd-chroot-backup
+when it is equal to the restored file (and keeps it and says why
+otherwise), and deletes the installed library and the copy of this program
+next to it.
+
+The running server stays jailed through `apachectl restart` and `graceful`.
+Stop it and start a new one: `apache2ctl stop` then `apache2ctl start`, or
+`systemctl restart apache2`. On RHEL, run `apachectl stop` then
+`apachectl start`, or `systemctl restart httpd`. Remove the jail only after
+the jailed server has stopped.
 
 Options:
   --dest FILE       the installed library; default
                     /usr/local/lib/httpd-chroot/libhttpd_chroot.so
-  --keep-library    leave the installed library in place
+  --keep-library    leave the installed library and the copy of this program
+                    in place
   --layout NAME     debian or rhel; default: detected
   --env-file FILE   the environment file to change; default: the layout's
   --dry-run         print what would change and change nothing
@@ -59,6 +75,8 @@ const BEGIN: &str = "# BEGIN httpd-chroot: added by httpd-chroot-admin install; 
 /// The BEGIN line when install had to end the file's last line first.
 const BEGIN_AFTER_NEWLINE: &str = "# BEGIN httpd-chroot (install added the newline before this line): remove it with httpd-chroot-admin uninstall";
 const END: &str = "# END httpd-chroot";
+/// The name of the copy of this program that install puts next to the library.
+const PROGRAM_NAME: &str = "httpd-chroot-admin";
 
 pub fn install(arguments: &[String]) -> Result<i32> {
     let specs = [
@@ -87,8 +105,10 @@ pub fn install(arguments: &[String]) -> Result<i32> {
     if !jail.starts_with('/') || !Path::new(jail).is_dir() || Path::new(jail) == Path::new("/") {
         return failed(format!(
             "--jail {}: not an existing absolute directory other than /. Build it first with \
-             `httpd-chroot-admin jail --user USER {}`; the library stops httpd from starting without it",
-            jail, jail
+             `{} jail --user USER {}`; the library stops httpd from starting without it",
+            jail,
+            args::program_path(),
+            jail
         ));
     }
     let layout = layout::resolve(parsed.get("layout"), parsed.get("env-file"), None)?;
@@ -116,8 +136,12 @@ pub fn install(arguments: &[String]) -> Result<i32> {
     let (base, _) = remove_block(&original);
     warn_overrides(&base, &layout.env_file, &variables);
     let updated = add_block(&base, &block_lines(layout.flavor, &variables));
-    change_env_file(&mut actions, &layout.env_file, &original, &updated)?;
+    change_env_file(&mut actions, &layout.env_file, &original, &updated, Backup::Save)?;
     finish(&actions, &format!("install ({} layout, {})", layout.flavor.name(), layout.env_file.display()));
+    if actions.changes > 0 && !actions.dry_run {
+        println!("to apply them, start a new server process: {}", layout.flavor.new_process_commands());
+        println!("`{0} restart` and `{0} graceful` keep the running server's old environment", layout.flavor.control());
+    }
     Ok(0)
 }
 
@@ -139,20 +163,38 @@ pub fn uninstall(arguments: &[String]) -> Result<i32> {
     if !found {
         println!("{} has no httpd-chroot block: nothing to remove there", layout.env_file.display());
     }
-    change_env_file(&mut actions, &layout.env_file, &original, &restored)?;
+    change_env_file(&mut actions, &layout.env_file, &original, &restored, Backup::Keep)?;
+    remove_backup(&mut actions, &layout.env_file, &restored)?;
 
     let dest = PathBuf::from(parsed.get("dest").unwrap_or(DEFAULT_DEST));
-    if !parsed.has("keep-library") && dest.exists() {
-        actions.report("delete", "deleted", &dest.display().to_string());
-        if !actions.dry_run {
-            fs::remove_file(&dest).or_else(|error| failed(format!("cannot delete {}: {}", dest.display(), error)))?;
-            // Removes the directory install created, unless something else is in it.
-            if let Some(parent) = dest.parent().filter(|parent| parent.ends_with("httpd-chroot")) {
+    if !parsed.has("keep-library") {
+        for file in [dest.clone(), dest.with_file_name(PROGRAM_NAME)] {
+            if fs::symlink_metadata(&file).is_err() {
+                continue;
+            }
+            actions.report("delete", "deleted", &file.display().to_string());
+            if !actions.dry_run {
+                fs::remove_file(&file).or_else(|error| failed(format!("cannot delete {}: {}", file.display(), error)))?;
+            }
+        }
+        // Removes the directory install created, unless something else is in it.
+        if let Some(parent) = dest.parent().filter(|parent| parent.ends_with("httpd-chroot")) {
+            if !actions.dry_run {
                 let _ = fs::remove_dir(parent);
             }
         }
     }
     finish(&actions, &format!("uninstall ({})", layout.env_file.display()));
+    if actions.changes > 0 && !actions.dry_run {
+        println!(
+            "the running server stays jailed until it stops; start a new server process: {}",
+            layout.flavor.new_process_commands()
+        );
+        println!(
+            "`{0} restart` and `{0} graceful` keep it jailed; remove the jail only after the jailed server has stopped",
+            layout.flavor.control()
+        );
+    }
     Ok(0)
 }
 
@@ -192,7 +234,14 @@ fn install_library(actions: &mut Actions, library: &Path, dest: &Path) -> Result
     }
     // A new file renamed over the old one, so running servers keep the
     // mapping of the old inode.
-    actions.file(dest, &content, 0o644, true)
+    actions.file(dest, &content, 0o644, true)?;
+
+    // A copy of this program at a stable path, which uninstall deletes again.
+    // When this program is that copy, its content is equal and nothing changes.
+    let program = std::env::current_exe().or_else(|error| failed(format!("cannot find this program's path: {}", error)))?;
+    let program_content =
+        fs::read(&program).or_else(|error| failed(format!("cannot read this program {}: {}", program.display(), error)))?;
+    actions.file(&dest.with_file_name(PROGRAM_NAME), &program_content, 0o755, true)
 }
 
 fn read_env_file(path: &Path) -> Result<String> {
@@ -272,24 +321,85 @@ fn warn_overrides(base: &str, file: &Path, variables: &[(&str, String)]) {
     }
 }
 
-fn change_env_file(actions: &mut Actions, path: &Path, original: &str, updated: &str) -> Result<()> {
+/// Whether changing the environment file saves a backup first.
+#[derive(PartialEq)]
+enum Backup {
+    /// Install: save the file unless a backup exists, so the backup keeps
+    /// the file as it was before the first install.
+    Save,
+    /// Uninstall: write no backup; remove_backup then deletes an equal one.
+    Keep,
+}
+
+fn backup_path(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.httpd-chroot-backup", path.display()))
+}
+
+/// Rewrites the environment file. Each change is printed as one unindented
+/// line, so the printed changes match the count in the summary. The changed
+/// lines of the file follow the rewrite line, indented.
+fn change_env_file(actions: &mut Actions, path: &Path, original: &str, updated: &str, backup_mode: Backup) -> Result<()> {
     if original == updated {
         return Ok(());
     }
-    let backup = PathBuf::from(format!("{}.httpd-chroot-backup", path.display()));
-    actions.report("save", "saved", &format!("the previous {} as {}", path.display(), backup.display()));
-    for line in diff_lines(original, updated) {
+
+    let backup = backup_path(path);
+    let save_backup = backup_mode == Backup::Save && fs::symlink_metadata(&backup).is_err();
+    if save_backup {
+        actions.report("save", "saved", &format!("{} as {} (uninstall deletes it again)", path.display(), backup.display()));
+    } else if backup_mode == Backup::Save {
+        actions.note(&format!(
+            "kept the existing backup {}, which contains {} as it was before the first install; delete it to save a new one",
+            backup.display(),
+            path.display()
+        ));
+    }
+
+    let lines = diff_lines(original, updated);
+    let added = lines.iter().filter(|line| line.starts_with('+')).count();
+    actions.report("rewrite", "rewrote", &format!("{}: {} line(s) added, {} removed", path.display(), added, lines.len() - added));
+    for line in lines {
         println!("  {}", line);
     }
-    actions.report("rewrite", "rewrote", &path.display().to_string());
     if actions.dry_run {
         return Ok(());
     }
+
     let metadata = fs::metadata(path).or_else(|error| failed(format!("cannot inspect {}: {}", path.display(), error)))?;
-    write_like(&backup, original, &metadata)?;
+    if save_backup {
+        write_like(&backup, original, &metadata)?;
+    }
     let temporary = PathBuf::from(format!("{}.httpd-chroot-new", path.display()));
     write_like(&temporary, updated, &metadata)?;
     fs::rename(&temporary, path).or_else(|error| failed(format!("cannot replace {}: {}", path.display(), error)))
+}
+
+/// Deletes the environment file's backup when it is byte for byte equal to
+/// `restored`, the file after uninstall. Otherwise it keeps the backup and
+/// prints why.
+fn remove_backup(actions: &mut Actions, path: &Path, restored: &str) -> Result<()> {
+    let backup = backup_path(path);
+    if fs::symlink_metadata(&backup).is_err() {
+        return Ok(());
+    }
+    match fs::read(&backup) {
+        Ok(content) if content == restored.as_bytes() => {
+            actions.report("delete", "deleted", &format!("backup {} (equal to the restored {})", backup.display(), path.display()));
+            if !actions.dry_run {
+                fs::remove_file(&backup).or_else(|error| failed(format!("cannot delete {}: {}", backup.display(), error)))?;
+            }
+        }
+        Ok(_) => actions.note(&format!(
+            "kept backup {}: it differs from the restored {}, so the file changed outside the httpd-chroot block \
+             after the first install. Compare them with `diff {} {}` and delete the backup yourself",
+            backup.display(),
+            path.display(),
+            backup.display(),
+            path.display()
+        )),
+        Err(error) => actions.note(&format!("kept backup {}: cannot read it to compare: {}", backup.display(), error)),
+    }
+    Ok(())
 }
 
 /// Writes `content` to `path` with the owner and mode of `like`.
@@ -314,7 +424,7 @@ fn finish(actions: &Actions, what: &str) {
     match (actions.changes, actions.dry_run) {
         (0, _) => println!("{}: nothing to change", what),
         (count, true) => println!("dry run: {}: {} change(s) not made", what, count),
-        (count, false) => println!("{}: {} change(s) made; restart httpd (apachectl restart) to apply them", what, count),
+        (count, false) => println!("{}: {} change(s) made", what, count),
     }
 }
 

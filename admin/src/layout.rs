@@ -28,6 +28,24 @@ impl Flavor {
         }
     }
 
+    /// Returns the name of the control script.
+    pub fn control(self) -> &'static str {
+        match self {
+            Flavor::Debian => "apache2ctl",
+            Flavor::Rhel => "apachectl",
+        }
+    }
+
+    /// Returns how to replace the running server with a new process, which
+    /// reads the environment file again. `apachectl restart` and `graceful`
+    /// only signal the running parent, which keeps its old environment.
+    pub fn new_process_commands(self) -> &'static str {
+        match self {
+            Flavor::Debian => "`apache2ctl stop` then `apache2ctl start` (or `systemctl restart apache2`)",
+            Flavor::Rhel => "`apachectl stop` then `apachectl start` (or `systemctl restart httpd`)",
+        }
+    }
+
     fn default_env_file(self) -> &'static str {
         match self {
             Flavor::Debian => "/etc/apache2/envvars",

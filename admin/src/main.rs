@@ -35,6 +35,13 @@ Layouts: Debian (/etc/apache2, envvars, apache2ctl) and RHEL (/etc/httpd,
 ";
 
 fn main() {
+    // Rust ignores SIGPIPE, so printing to a closed pipe (`... | head -1`)
+    // would panic. The default action ends the program quietly instead, as
+    // it does other command-line tools.
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = arguments.split_first() else {
         eprint!("{}", HELP);
