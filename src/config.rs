@@ -81,6 +81,9 @@ pub struct Settings {
     pub resolved: JailPath,
     /// `resolved` with a NUL byte, for system calls.
     pub resolved_c: CString,
+    /// Whether `resolved` differs from `jail`, so that paths may start with
+    /// either spelling.
+    pub two_spellings: bool,
     pub mode: Mode,
     pub log_level: LevelFilter,
     /// Whether jailed processes log the paths they did not find in the jail.
@@ -91,7 +94,7 @@ impl Settings {
     /// Returns the spellings of the jail that host paths may start with:
     /// the configured one, and the resolved one when it differs.
     pub fn spellings(&self) -> Spellings<'_> {
-        let count = if self.jail == self.resolved { 1 } else { 2 };
+        let count = if self.two_spellings { 2 } else { 1 };
         Spellings { list: [&self.jail, &self.resolved], count }
     }
 }
@@ -165,7 +168,8 @@ pub fn parse(variables: &Variables) -> Result<Option<Settings>, SettingsError> {
 
     let resolved = resolve_directory(&jail)?;
     let resolved_c = CString::new(resolved.as_bytes().to_vec()).expect("a parsed path contains no NUL byte");
-    Ok(Some(Settings { jail, resolved, resolved_c, mode, log_level, audit }))
+    let two_spellings = resolved != jail;
+    Ok(Some(Settings { jail, resolved, resolved_c, two_spellings, mode, log_level, audit }))
 }
 
 /// Checks that the jail is an existing directory and resolves its symlinks

@@ -6,7 +6,8 @@
 //! (HTTPD_CHROOT_BENCH_QUICK for short measurements). The program exports
 //! `ap_state_query` and reports the MPM phase, so the library recognizes it
 //! as httpd. It then publishes a pidfile the way httpd does, which makes the
-//! library enter the jail, and measures:
+//! library enter the jail, forks a child as httpd's MPM does, and measures
+//! in that child:
 //!
 //! - `hooked/inside`: a host path under the jail, which the hook translates;
 //! - `real/inside`: libc's own function with the translated path;
@@ -111,6 +112,19 @@ fn main() {
     let pidfile = std::env::var("HTTPD_CHROOT_BENCH_PIDFILE").expect("HTTPD_CHROOT_BENCH_PIDFILE is set");
     let real = Real::find();
     publish_pidfile(&pidfile);
+
+    // Requests are served by children of the daemon parent, so the calls
+    // are measured in a child, as the library sees them there.
+    // SAFETY: the process is single-threaded here; the child only runs
+    // this program's own code.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child > 0 {
+        let mut status = 0;
+        // SAFETY: waits for the child forked above.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+        std::process::exit(if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 1 });
+    }
 
     let host_inside = CString::new(format!("{}/www/index.html", jail)).expect("no NUL");
     let jail_inside = c"/www/index.html";
