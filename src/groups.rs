@@ -13,6 +13,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::httpd::RunIdentity;
+use crate::sys;
 
 /// The result that `initgroups(user, group)` would have outside the jail,
 /// for httpd's configuration number `generation`.
@@ -33,10 +34,21 @@ impl PreparedGroups {
 /// before it forks the children that read it.
 static PREPARED: AtomicPtr<PreparedGroups> = AtomicPtr::new(ptr::null_mut());
 
+/// Where the name-service lookup runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// In a short-lived child that sends the list back through a pipe, so
+    /// that the long-lived daemon parent never maps the NSS modules (such
+    /// as libnss_systemd) that the lookup loads.
+    InHelper,
+    /// In the calling process, a child that is about to change identity.
+    InProcess,
+}
+
 /// Computes the group list of the run user through the host's name service,
 /// unless a list for the same user, group and configuration exists. Runs
 /// before the chroot, where it may allocate and read files.
-pub fn prepare(identity: &RunIdentity<'_>, generation: c_int) {
+pub fn prepare(identity: &RunIdentity<'_>, generation: c_int, lookup: Lookup) {
     let user = match login_name(identity.user_name) {
         Some(user) => user,
         None => {
@@ -50,7 +62,11 @@ pub fn prepare(identity: &RunIdentity<'_>, generation: c_int) {
         }
     }
 
-    match group_list(&user, identity.group_id) {
+    let list = match lookup {
+        Lookup::InHelper => group_list_in_helper(&user, identity.group_id),
+        Lookup::InProcess => group_list(&user, identity.group_id),
+    };
+    match list {
         Some(list) => {
             log::debug!("prepared {} groups for user {:?}", list.len(), user);
             let prepared = Box::new(PreparedGroups { user, group: identity.group_id, generation, list });
@@ -99,6 +115,62 @@ fn login_name(user: &CStr) -> Option<CString> {
         }
         Some(CStr::from_ptr((*entry).pw_name).to_owned())
     }
+}
+
+/// Runs `group_list` in a forked child and reads the result from a pipe:
+/// the count, then the ids, as native-endian integers.
+fn group_list_in_helper(user: &CStr, group: libc::gid_t) -> Option<Vec<libc::gid_t>> {
+    let mut ends = [-1; 2];
+    // SAFETY: `ends` has room for the two descriptors pipe2 returns.
+    if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return group_list(user, group);
+    }
+    let [reading, writing] = ends;
+
+    // SAFETY: the daemon parent runs this on its main thread; the child only
+    // looks the groups up, writes them and leaves with _exit.
+    let child = unsafe { libc::fork() };
+    if child == 0 {
+        let list = group_list(user, group).unwrap_or_default();
+        let mut message = Vec::with_capacity((list.len() + 1) * 4);
+        message.extend_from_slice(&(list.len() as u32).to_ne_bytes());
+        for id in &list {
+            message.extend_from_slice(&id.to_ne_bytes());
+        }
+        // SAFETY: the buffer is valid for its length; _exit skips the
+        // parent's atexit handlers and stdio buffers.
+        unsafe {
+            libc::write(writing, message.as_ptr().cast(), message.len());
+            libc::_exit(0);
+        }
+    }
+    sys::close(writing);
+    let list = if child > 0 { read_list(reading) } else { None };
+    sys::close(reading);
+    if child > 0 {
+        let mut status = 0;
+        // SAFETY: reaps the helper forked above.
+        unsafe { libc::waitpid(child, &mut status, 0) };
+    }
+    list.or_else(|| group_list(user, group))
+}
+
+/// Reads a list written by `group_list_in_helper`; None if it is cut off
+/// or empty (the helper found nothing).
+fn read_list(fd: c_int) -> Option<Vec<libc::gid_t>> {
+    let mut count = [0u8; 4];
+    if sys::read_to_fill(fd, &mut count).ok()? != 4 {
+        return None;
+    }
+    let count = u32::from_ne_bytes(count) as usize;
+    if count == 0 || count > 65536 {
+        return None;
+    }
+    let mut bytes = vec![0u8; count * 4];
+    if sys::read_to_fill(fd, &mut bytes).ok()? != bytes.len() {
+        return None;
+    }
+    Some(bytes.chunks_exact(4).map(|id| libc::gid_t::from_ne_bytes([id[0], id[1], id[2], id[3]])).collect())
 }
 
 fn group_list(user: &CStr, group: libc::gid_t) -> Option<Vec<libc::gid_t>> {

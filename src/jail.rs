@@ -124,7 +124,11 @@ pub fn prepare(process: &Process, trigger: Trigger<'_>) {
     unsafe { tzset() };
 
     if let Some(identity) = process.httpd.run_identity() {
-        groups::prepare(&identity, process.httpd.generation());
+        let lookup = match trigger {
+            Trigger::PidfilePublished(_) => groups::Lookup::InHelper,
+            Trigger::IdentityChange(_) => groups::Lookup::InProcess,
+        };
+        groups::prepare(&identity, process.httpd.generation(), lookup);
     }
 
     if let Trigger::PidfilePublished(_) = trigger {
