@@ -34,7 +34,7 @@ impl PreparedGroups {
 /// before it forks the children that read it.
 static PREPARED: AtomicPtr<PreparedGroups> = AtomicPtr::new(ptr::null_mut());
 
-/// Where the name-service lookup runs.
+/// The process in which the name-service lookup runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     /// In a short-lived child that sends the list back through a pipe, so

@@ -170,7 +170,7 @@ fn locate_walk(path: &[u8], jail: &JailPath) -> Location {
 
 /// Locates an absolute path without empty, `.` or `..` components (a
 /// trailing slash is allowed) by comparing prefixes, which gives the same
-/// answer as the component walk in a fraction of its time. Returns None for
+/// result as the component walk in a fraction of its time. Returns None for
 /// every other path.
 fn locate_plain(path: &[u8], jail: &JailPath) -> Option<Location> {
     // One pass without early exit over all byte pairs, which the compiler

@@ -113,8 +113,8 @@ fn main() {
     let real = Real::find();
     publish_pidfile(&pidfile);
 
-    // Requests are served by children of the daemon parent, so the calls
-    // are measured in a child, as the library sees them there.
+    // Children of the daemon parent serve the requests, so the calls are
+    // measured in a child, where the library takes the same path.
     // SAFETY: the process is single-threaded here; the child only runs
     // this program's own code.
     let child = unsafe { libc::fork() };

@@ -1,6 +1,6 @@
 //! The pure path translation: the decision every interposed call makes
-//! before it calls libc, for a path under the jail, outside it, an
-//! ancestor of it, a long path under it, and one with a `..` component,
+//! before it calls libc. The cases are a path under the jail, outside it,
+//! an ancestor of it, a long path under it, and one with a `..` component,
 //! which takes the component walk instead of the prefix comparison.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
