@@ -210,21 +210,3 @@ format_spread() {
     printf "$format ($format–$format)" "$1" "$2" "$3"
 }
 
-# Prints a free 127.0.0.1 port below the kernel's ephemeral range, which no
-# socket uses. site.sh's free_port only checks for a listener, so it may
-# return the local port of a client connection, and a later bind of that
-# port fails with EADDRINUSE.
-free_bench_port() {
-    local ephemeral_low port hex
-    ephemeral_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range)
-    [ "$ephemeral_low" -gt 10100 ] || die "the ephemeral port range starts at $ephemeral_low, expected above 10100 (net.ipv4.ip_local_port_range)"
-    for port in $(shuf -i "10000-$((ephemeral_low - 1))" -n 100); do
-        hex=$(printf '%04X' "$port")
-        if ! awk -v hex=":$hex" 'FNR > 1 && substr($2, length($2) - 4) == hex { found = 1 } END { exit !found }' \
-            /proc/net/tcp /proc/net/tcp6; then
-            echo "$port"
-            return
-        fi
-    done
-    die "found no free port on 127.0.0.1 below $ephemeral_low"
-}

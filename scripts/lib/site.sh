@@ -2,15 +2,22 @@
 # kernel's view of its processes. Source it after setup.sh; it defines
 # functions only.
 
+# Prints a free 127.0.0.1 port below the kernel's ephemeral range, which no
+# socket uses. Checking only for a listener could return the local port of a
+# client connection, and a later bind of that port would fail (EADDRINUSE).
 free_port() {
-    local port
-    for port in $(shuf -i 20000-60000 -n 100); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    local ephemeral_low port hex
+    ephemeral_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range)
+    [ "$ephemeral_low" -gt 10100 ] || die "the ephemeral port range starts at $ephemeral_low, expected above 10100 (net.ipv4.ip_local_port_range)"
+    for port in $(shuf -i "10000-$((ephemeral_low - 1))" -n 100); do
+        hex=$(printf '%04X' "$port")
+        if ! awk -v hex=":$hex" 'FNR > 1 && substr($2, length($2) - 4) == hex { found = 1 } END { exit !found }' \
+            /proc/net/tcp /proc/net/tcp6; then
             echo "$port"
             return
         fi
     done
-    die "found no free port on 127.0.0.1"
+    die "found no free port on 127.0.0.1 below $ephemeral_low"
 }
 
 # Copies a program and the libraries ldd lists into the jail at the same paths.

@@ -39,12 +39,12 @@ impl Tally {
 
 /// What became of one request on one connection.
 enum Outcome {
-    /// A complete answer: status, body, and whether the server keeps the
+    /// A complete response: status, body, and whether the server keeps the
     /// connection open.
     Answer(u16, Vec<u8>, bool),
-    /// The server closed the connection before sending any byte of an answer.
+    /// The server closed the connection before sending any byte of a response.
     ClosedBeforeAnswer,
-    /// Anything else: a cut-off answer, a timeout, a malformed answer.
+    /// Anything else: a cut-off response, a timeout, a malformed response.
     Broken(String),
 }
 
