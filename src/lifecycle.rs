@@ -165,7 +165,7 @@ pub fn before_identity_change() {
 /// Moves the process back to the host's root and working directory. If
 /// that fails the process stays in the jail: the daemon parent then fails
 /// to read its new configuration and httpd exits, which is the safe outcome.
-fn leave(who: &str, reason: &str) {
+fn leave(role: &str, reason: &str) {
     let _errno = ErrnoGuard::save();
     let root = state::HOST_ROOT.load(Ordering::Acquire);
     let result = sys::fchdir(root).and_then(|()| sys::chroot(sys::cstr!(".")));
@@ -173,7 +173,7 @@ fn leave(who: &str, reason: &str) {
         log::error!(
             "{} cannot leave the jail although {}: fchdir or chroot of the host's root failed: {}. \
              Stop httpd with apache2ctl stop and start it again",
-            who,
+            role,
             reason,
             errno
         );
@@ -189,7 +189,7 @@ fn leave(who: &str, reason: &str) {
 
     // SAFETY: getpid(2) has no preconditions and always succeeds.
     let pid = unsafe { libc::getpid() };
-    log::info!("{} (pid {}) left the jail because {}", who, pid, reason);
+    log::info!("{} (pid {}) left the jail because {}", role, pid, reason);
 }
 
 fn release_all() {

@@ -48,8 +48,8 @@ static JAILED: AtomicBool = AtomicBool::new(false);
 /// it right after fork().
 static DAEMON_PARENT: AtomicBool = AtomicBool::new(false);
 
-/// Directory descriptors that only the daemon parent holds while it works
-/// in the jail (server mode), each -1 when not held: the host's root and
+/// Directory descriptors that only the daemon parent keeps open while it
+/// works in the jail (server mode), each -1 when closed: the host's root and
 /// the working directory it had outside, to leave the jail through, and
 /// the host's /dev/shm, for named shared memory.
 pub static HOST_ROOT: AtomicI32 = AtomicI32::new(-1);

@@ -1,7 +1,7 @@
 //! The whole server lifecycle on each MPM and in both modes: start,
 //! graceful and full restarts that change the configuration, graceful-stop
 //! and stop. After every step, no process that dropped root privileges
-//! runs outside the jail or holds a directory outside it; after the stop,
+//! runs outside the jail or has a directory outside it open; after the stop,
 //! nothing is left behind.
 
 mod common;
@@ -32,15 +32,15 @@ fn access_lines(site: &Site, name: &str) -> Vec<String> {
     log.lines().filter(|line| line.ends_with(name)).map(str::to_string).collect()
 }
 
-/// In server mode the jailed parent holds only the host's root, the
+/// In server mode the jailed parent has only the host's root, the
 /// working directory it had there, and /dev/shm.
 fn check_parent_directories(server: &Running<'_>, step: &str) {
     if server.site.mode() != "server" {
         return;
     }
     let allowed = [PathBuf::from("/"), PathBuf::from("/dev/shm")];
-    let held = server.parent_outside_directories();
-    assert!(held.iter().all(|dir| allowed.contains(dir)), "{}: parent holds {:?}", step, held);
+    let open = server.parent_outside_directories();
+    assert!(open.iter().all(|dir| allowed.contains(dir)), "{}: parent has {:?} open", step, open);
 }
 
 fn whole_lifecycle(mpm: &'static str, mode: &str, stop: &str) {

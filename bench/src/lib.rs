@@ -1,1 +1,1 @@
-//! Nothing: this package only holds benchmarks (see benches/ and run).
+//! Nothing: this package contains only benchmarks (see benches/ and run).

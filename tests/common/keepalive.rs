@@ -64,7 +64,7 @@ impl Client {
 
     /// Sends one request, on the open connection if there is one. A request
     /// that finds its reused connection closed by the server before any
-    /// answer is sent once more on a new connection, which is what HTTP
+    /// response is sent once more on a new connection, which is what HTTP
     /// clients do with idempotent requests (RFC 9112, section 9.3.1).
     pub fn request(&mut self) {
         let reused = self.connection.is_some();
@@ -93,7 +93,7 @@ impl Client {
             }
             Outcome::ClosedBeforeAnswer => {
                 self.connection = None;
-                self.tally.fail("a new connection was closed before the answer".to_string());
+                self.tally.fail("a new connection was closed before the response".to_string());
             }
             Outcome::Broken(what) => {
                 self.connection = None;
@@ -117,12 +117,12 @@ impl Client {
         if connection.get_mut().write_all(request.as_bytes()).is_err() {
             return Outcome::ClosedBeforeAnswer;
         }
-        read_answer(connection)
+        read_response(connection)
     }
 }
 
-/// Reads one answer with a Content-Length body.
-fn read_answer(connection: &mut BufReader<TcpStream>) -> Outcome {
+/// Reads one response with a Content-Length body.
+fn read_response(connection: &mut BufReader<TcpStream>) -> Outcome {
     let mut status_line = String::new();
     match connection.read_line(&mut status_line) {
         Ok(0) => return Outcome::ClosedBeforeAnswer,
@@ -140,7 +140,7 @@ fn read_answer(connection: &mut BufReader<TcpStream>) -> Outcome {
     loop {
         let mut header = String::new();
         match connection.read_line(&mut header) {
-            Ok(0) => return Outcome::Broken("answer cut off in the headers".to_string()),
+            Ok(0) => return Outcome::Broken("response cut off in the headers".to_string()),
             Err(error) => return Outcome::Broken(format!("read headers: {}", error)),
             Ok(_) => {}
         }

@@ -79,7 +79,7 @@ impl Running<'_> {
     }
 
     /// Checks the invariant of every lifecycle step: no server process that
-    /// dropped root privileges runs outside the jail or holds a directory
+    /// dropped root privileges runs outside the jail or has a directory
     /// outside it; in server mode the parent works in the jail too.
     pub fn check_confined(&self, step: &str) {
         let jail = self.site.canonical_jail();
@@ -103,7 +103,7 @@ impl Running<'_> {
         assert!(problems.is_empty(), "{}: {}\n{:#?}\n{}", step, problems.join("; "), processes, self.site.report());
     }
 
-    /// Returns the directories outside the jail that the daemon parent holds
+    /// Returns the directories outside the jail that the daemon parent has
     /// open, as /proc shows them.
     pub fn parent_outside_directories(&self) -> Vec<PathBuf> {
         directory_descriptors(self.parent).into_iter().filter(|path| !path.starts_with(self.site.canonical_jail())).collect()
@@ -142,13 +142,13 @@ fn outside_view(process: &ProcessInfo, jail: &Path) -> Vec<String> {
     }
     for directory in directory_descriptors(process.pid) {
         if !directory.starts_with(jail) {
-            problems.push(format!("pid {} holds directory {} open", process.pid, directory.display()));
+            problems.push(format!("pid {} has directory {} open", process.pid, directory.display()));
         }
     }
     problems
 }
 
-/// Returns the directories that `pid` holds open, as host paths.
+/// Returns the directories that `pid` has open, as host paths.
 pub fn directory_descriptors(pid: i32) -> Vec<PathBuf> {
     let mut directories = Vec::new();
     let entries = match fs::read_dir(format!("/proc/{}/fd", pid)) {
