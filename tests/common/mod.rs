@@ -10,6 +10,7 @@ pub mod http;
 pub mod keepalive;
 pub mod lifecycle;
 pub mod procs;
+pub mod soak;
 pub mod tls_listener;
 
 use std::fs;
