@@ -1,11 +1,16 @@
 //! Translation of host paths into paths seen from inside the jail.
 //!
 //! After the chroot, the admin's configuration still names files by their host
-//! paths (`/srv/jail/www/index.html`). A path is rewritten when the kernel,
-//! resolving it outside the jail without symlinks, would land on the jail
-//! directory or below it. The rewritten path is the rest of the original
-//! spelling after the jail prefix, so trailing slashes and `.` components keep
-//! their meaning.
+//! paths (`/srv/jail/www/index.html`). A path is rewritten when, read
+//! lexically (`.` and empty components skipped, `..` removing the previous
+//! component, symlinks not followed), it names the jail directory or a path
+//! below it. The rewritten path is the rest of the original spelling after
+//! the jail prefix, so trailing slashes and `.` components keep their
+//! meaning.
+//!
+//! The kernel can disagree only before the jail prefix: `/srv/missing/../jail/x`
+//! fails outside the jail (ENOENT) but names `/x` inside it. After the prefix
+//! both read the same spelling, and nothing outside the jail becomes reachable.
 //!
 //! A path that names an ancestor of the jail (`/srv` for the jail `/srv/jail`)
 //! is rewritten to the jail's root. httpd checks every directory from `/` down
@@ -321,3 +326,7 @@ impl PathBuffer {
 #[cfg(test)]
 #[path = "paths_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "paths_props.rs"]
+mod props;

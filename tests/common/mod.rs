@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod apache;
+pub mod escape;
 pub mod http;
 pub mod keepalive;
 pub mod lifecycle;
