@@ -9,6 +9,7 @@
 //! |                    | root privileges enter it                            |
 //! | `HTTPD_CHROOT_LOG` | `error`, `warn`, `info` (default), `debug`, `trace` |
 //! | `HTTPD_CHROOT_AUDIT` | `1`: log each path a jailed process looked up and did not find in the jail; `0` or unset: off |
+//! | `HTTPD_CHROOT_ALLOW_WRITABLE` | `1`: run even when httpd's run user can write to the jail or one of its parents (logged as a warning); `0` or unset: refuse |
 
 use std::ffi::CString;
 use std::fmt;
@@ -25,6 +26,7 @@ pub const DIR_VARIABLE: &str = "HTTPD_CHROOT_DIR";
 pub const LOG_VARIABLE: &str = "HTTPD_CHROOT_LOG";
 pub const MODE_VARIABLE: &str = "HTTPD_CHROOT_MODE";
 pub const AUDIT_VARIABLE: &str = "HTTPD_CHROOT_AUDIT";
+pub const ALLOW_WRITABLE_VARIABLE: &str = "HTTPD_CHROOT_ALLOW_WRITABLE";
 
 /// The raw values of the library's environment variables.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +35,7 @@ pub struct Variables {
     pub log: Option<Vec<u8>>,
     pub mode: Option<Vec<u8>>,
     pub audit: Option<Vec<u8>>,
+    pub allow_writable: Option<Vec<u8>>,
 }
 
 impl Variables {
@@ -43,6 +46,7 @@ impl Variables {
             log: variable(LOG_VARIABLE),
             mode: variable(MODE_VARIABLE),
             audit: variable(AUDIT_VARIABLE),
+            allow_writable: variable(ALLOW_WRITABLE_VARIABLE),
         }
     }
 }
@@ -70,7 +74,7 @@ impl Mode {
 }
 
 /// The files in which admins set the variables, named in every remedy.
-const WHERE_SET: &str = "apachectl's environment (/etc/apache2/envvars or /etc/sysconfig/httpd)";
+pub const WHERE_SET: &str = "apachectl's environment (/etc/apache2/envvars or /etc/sysconfig/httpd)";
 
 /// Checked settings of a process that is asked to jail httpd.
 #[derive(Debug, Clone)]
@@ -88,6 +92,8 @@ pub struct Settings {
     pub log_level: LevelFilter,
     /// Whether jailed processes log the paths they did not find in the jail.
     pub audit: bool,
+    /// Whether a jail that httpd's run user can write to is used anyway.
+    pub allow_writable: bool,
 }
 
 impl Settings {
@@ -119,12 +125,14 @@ pub enum SettingsError {
     Characters { value: Vec<u8> },
     Path { value: Vec<u8>, reason: JailPathError },
     Missing { value: Vec<u8>, errno: Errno },
+    DanglingSymlink { value: Vec<u8>, target: Vec<u8> },
     NotDirectory { value: Vec<u8> },
     ResolvesToRoot { value: Vec<u8> },
     NotPrivileged { value: Vec<u8>, euid: u32 },
     LogLevel { value: Vec<u8> },
     Mode { value: Vec<u8> },
     Audit { value: Vec<u8> },
+    AllowWritable { value: Vec<u8> },
 }
 
 impl SettingsError {
@@ -132,6 +140,7 @@ impl SettingsError {
     pub fn errno(&self) -> Errno {
         match self {
             SettingsError::Missing { errno, .. } => *errno,
+            SettingsError::DanglingSymlink { .. } => Errno(libc::ENOENT),
             SettingsError::NotDirectory { .. } => Errno(libc::ENOTDIR),
             SettingsError::NotPrivileged { .. } => Errno(libc::EPERM),
             SettingsError::Path { reason: JailPathError::TooLong, .. } => Errno(libc::ENAMETOOLONG),
@@ -155,11 +164,9 @@ pub fn parse(variables: &Variables) -> Result<Option<Settings>, SettingsError> {
 
     let mode = variables.mode.as_deref();
     let mode = Mode::parse(mode).ok_or_else(|| SettingsError::Mode { value: mode.unwrap_or_default().to_vec() })?;
-    let audit = match variables.audit.as_deref() {
-        None | Some(b"") | Some(b"0") => false,
-        Some(b"1") => true,
-        Some(value) => return Err(SettingsError::Audit { value: value.to_vec() }),
-    };
+    let audit = switch(variables.audit.as_deref()).map_err(|value| SettingsError::Audit { value })?;
+    let allow_writable =
+        switch(variables.allow_writable.as_deref()).map_err(|value| SettingsError::AllowWritable { value })?;
 
     if std::str::from_utf8(dir).is_err() || dir.iter().any(|b| b.is_ascii_control()) {
         return Err(SettingsError::Characters { value: dir.to_vec() });
@@ -169,7 +176,17 @@ pub fn parse(variables: &Variables) -> Result<Option<Settings>, SettingsError> {
     let resolved = resolve_directory(&jail)?;
     let resolved_c = CString::new(resolved.as_bytes().to_vec()).expect("a parsed path contains no NUL byte");
     let two_spellings = resolved != jail;
-    Ok(Some(Settings { jail, resolved, resolved_c, two_spellings, mode, log_level, audit }))
+    Ok(Some(Settings { jail, resolved, resolved_c, two_spellings, mode, log_level, audit, allow_writable }))
+}
+
+/// Reads an on/off variable: `1` is on; `0`, empty or unset is off. Returns
+/// any other value as the error.
+fn switch(value: Option<&[u8]>) -> Result<bool, Vec<u8>> {
+    match value {
+        None | Some(b"") | Some(b"0") => Ok(false),
+        Some(b"1") => Ok(true),
+        Some(value) => Err(value.to_vec()),
+    }
 }
 
 /// Checks that the jail is an existing directory and resolves its symlinks
@@ -178,7 +195,10 @@ fn resolve_directory(jail: &JailPath) -> Result<JailPath, SettingsError> {
     let value = jail.as_bytes().to_vec();
     let path = CString::new(value.clone()).expect("a parsed path contains no NUL byte");
 
-    let status = sys::stat(&path).map_err(|errno| SettingsError::Missing { value: value.clone(), errno })?;
+    let status = match sys::stat(&path) {
+        Ok(status) => status,
+        Err(errno) => return Err(missing(value, errno)),
+    };
     if status.st_mode & libc::S_IFMT != libc::S_IFDIR {
         return Err(SettingsError::NotDirectory { value });
     }
@@ -187,6 +207,17 @@ fn resolve_directory(jail: &JailPath) -> Result<JailPath, SettingsError> {
         SettingsError::Missing { value: value.clone(), errno: Errno(error.raw_os_error().unwrap_or(libc::EIO)) }
     })?;
     JailPath::parse(resolved.as_os_str().as_bytes()).map_err(|_| SettingsError::ResolvesToRoot { value })
+}
+
+/// Describes a jail that stat(2) cannot find: a symlink to a missing
+/// directory is named with its target, as `ls -l` shows it.
+fn missing(value: Vec<u8>, errno: Errno) -> SettingsError {
+    if errno.0 == libc::ENOENT {
+        if let Ok(target) = std::fs::read_link(std::ffi::OsStr::from_bytes(&value)) {
+            return SettingsError::DanglingSymlink { value, target: target.as_os_str().as_bytes().to_vec() };
+        }
+    }
+    SettingsError::Missing { value, errno }
 }
 
 /// Checks that this process may call chroot(2), which needs CAP_SYS_CHROOT
@@ -209,7 +240,7 @@ pub fn variable(name: &str) -> Option<Vec<u8>> {
 /// character and non-ASCII byte escaped, so that a value can neither break
 /// the log line nor hide its content. A long value is cut after
 /// `SHOWN_MAX` bytes, so that the reason and remedy still fit in the line.
-struct Escaped<'a>(&'a [u8]);
+pub struct Escaped<'a>(pub &'a [u8]);
 
 /// Maximum number of bytes of a value shown in a message.
 const SHOWN_MAX: usize = 200;
@@ -246,6 +277,17 @@ impl fmt::Display for SettingsError {
                 "cannot use jail {}={}: stat failed: {}. Create the jail directory or correct the variable in {}",
                 DIR_VARIABLE, Escaped(value), errno, WHERE_SET
             ),
+            SettingsError::DanglingSymlink { value, target } => write!(
+                f,
+                "cannot use jail {}={}: it is a symlink to {}, which does not exist: {}. \
+                 Create the jail directory at {} or point the variable at the jail in {}",
+                DIR_VARIABLE,
+                Escaped(value),
+                Escaped(target),
+                Errno(libc::ENOENT),
+                Escaped(target),
+                WHERE_SET
+            ),
             SettingsError::NotDirectory { value } => write!(
                 f,
                 "cannot use jail {}={}: {}. Point the variable at a directory in {}",
@@ -258,7 +300,7 @@ impl fmt::Display for SettingsError {
             ),
             SettingsError::NotPrivileged { value, euid } => write!(
                 f,
-                "cannot enter jail {}={}: chroot needs CAP_SYS_CHROOT, which this process (uid {}) lacks ({}). \
+                "cannot enter jail {}={}: chroot needs CAP_SYS_CHROOT, which this process (uid {}) lacks: {}. \
                  Start httpd as root with its capabilities, or remove {} from its environment to run it unjailed",
                 DIR_VARIABLE, Escaped(value), euid, Errno(libc::EPERM), DIR_VARIABLE
             ),
@@ -277,6 +319,11 @@ impl fmt::Display for SettingsError {
                 f,
                 "invalid {}={}: expected 1 (log the paths jailed processes do not find in the jail) or 0. Correct it in {}",
                 AUDIT_VARIABLE, Escaped(value), WHERE_SET
+            ),
+            SettingsError::AllowWritable { value } => write!(
+                f,
+                "invalid {}={}: expected 1 (run even when httpd's run user can write to the jail) or 0. Correct it in {}",
+                ALLOW_WRITABLE_VARIABLE, Escaped(value), WHERE_SET
             ),
         }
     }

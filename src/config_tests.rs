@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Builds the variables from the values of HTTPD_CHROOT_DIR, _LOG and _MODE.
 fn vars(dir: Option<&[u8]>, log: Option<&[u8]>, mode: Option<&[u8]>) -> Variables {
-    Variables { dir: dir.map(<[u8]>::to_vec), log: log.map(<[u8]>::to_vec), mode: mode.map(<[u8]>::to_vec), audit: None }
+    Variables { dir: dir.map(<[u8]>::to_vec), log: log.map(<[u8]>::to_vec), mode: mode.map(<[u8]>::to_vec), ..Variables::default() }
 }
 
 /// A fresh directory under the system temporary directory, removed on drop.
@@ -90,14 +90,6 @@ fn file_is_not_a_directory() {
 }
 
 #[test]
-fn dangling_symlink_is_missing() {
-    let scratch = Scratch::new("dangling");
-    std::os::unix::fs::symlink(scratch.0.join("nowhere"), scratch.0.join("link")).expect("create symlink");
-    let error = error_for(&scratch.bytes("link"));
-    assert_eq!(error, SettingsError::Missing { value: scratch.bytes("link"), errno: Errno(libc::ENOENT) });
-}
-
-#[test]
 fn root_directory_is_rejected() {
     assert_eq!(error_for(b"/"), SettingsError::Path { value: b"/".to_vec(), reason: JailPathError::RootDirectory });
 
@@ -174,4 +166,35 @@ fn unknown_audit_value_is_rejected() {
     let error = parse(&variables).expect_err("value should be rejected");
     assert_eq!(error, SettingsError::Audit { value: b"yes".to_vec() });
     assert!(error.to_string().starts_with("invalid HTTPD_CHROOT_AUDIT=yes: expected 1"), "{}", error);
+}
+
+#[test]
+fn dangling_symlink_names_its_target() {
+    let scratch = Scratch::new("dangling");
+    std::os::unix::fs::symlink(scratch.0.join("gone"), scratch.0.join("link")).expect("create symlink");
+
+    let error = error_for(&scratch.bytes("link"));
+    assert_eq!(error, SettingsError::DanglingSymlink { value: scratch.bytes("link"), target: scratch.bytes("gone") });
+    assert_eq!(error.errno(), Errno(libc::ENOENT));
+    let message = error.to_string();
+    assert!(message.contains("is a symlink to"), "{}", message);
+    assert!(message.contains("ENOENT"), "{}", message);
+}
+
+#[test]
+fn allow_writable_takes_one_or_zero() {
+    let scratch = Scratch::new("allow");
+    std::fs::create_dir(scratch.0.join("jail")).expect("create jail");
+    let mut variables = vars(Some(&scratch.bytes("jail")), None, None);
+
+    for (value, expected) in [(None, false), (Some(&b"0"[..]), false), (Some(&b"1"[..]), true)] {
+        variables.allow_writable = value.map(<[u8]>::to_vec);
+        let settings = parse(&variables).expect("valid").expect("configured");
+        assert_eq!(settings.allow_writable, expected, "value {:?}", value);
+    }
+
+    variables.allow_writable = Some(b"yes".to_vec());
+    let error = parse(&variables).expect_err("yes is not a switch value");
+    assert_eq!(error, SettingsError::AllowWritable { value: b"yes".to_vec() });
+    assert!(error.to_string().contains("HTTPD_CHROOT_ALLOW_WRITABLE=yes"), "{}", error);
 }

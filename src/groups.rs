@@ -98,6 +98,11 @@ pub fn prepared_for(user: &CStr, group: libc::gid_t) -> Option<&'static [libc::g
     }
 }
 
+/// Returns the list prepared last, for any user.
+pub fn prepared_list() -> Option<&'static [libc::gid_t]> {
+    current().map(|prepared| &prepared.list[..])
+}
+
 /// Resolves httpd's `User` value to a login name: `#33` names a uid.
 fn login_name(user: &CStr) -> Option<CString> {
     let bytes = user.to_bytes();

@@ -45,6 +45,7 @@ unsafe impl Sync for Httpd {}
 /// The user and primary group that httpd's children switch to.
 pub struct RunIdentity<'a> {
     pub user_name: &'a CStr,
+    pub user_id: libc::uid_t,
     pub group_id: libc::gid_t,
 }
 
@@ -84,8 +85,32 @@ impl Httpd {
             if config.user_name.is_null() {
                 return None;
             }
-            Some(RunIdentity { user_name: CStr::from_ptr(config.user_name), group_id: config.group_id })
+            Some(RunIdentity {
+                user_name: CStr::from_ptr(config.user_name),
+                user_id: config.user_id,
+                group_id: config.group_id,
+            })
         }
+    }
+
+    /// Returns httpd's own `ChrootDir`, when the configuration sets it.
+    pub fn chroot_dir(&self) -> Option<&CStr> {
+        // SAFETY: as in run_identity; the directive's value lives in the
+        // configuration pool like the user name.
+        unsafe {
+            let config = self.unixd_config.as_ref()?;
+            if config.chroot_dir.is_null() {
+                return None;
+            }
+            Some(CStr::from_ptr(config.chroot_dir))
+        }
+    }
+
+    /// Returns whether mod_cgi or mod_cgid is loaded, so that the server
+    /// runs CGI programs. httpd loads modules with RTLD_GLOBAL, so their
+    /// module records are visible to dlsym.
+    pub fn runs_cgi(&self) -> bool {
+        lookup(b"cgid_module\0").is_some() || lookup(b"cgi_module\0").is_some()
     }
 }
 

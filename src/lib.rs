@@ -23,6 +23,7 @@ pub mod lockfiles;
 pub mod logging;
 pub mod paths;
 pub mod pidfile;
+pub mod preflight;
 pub mod rejection;
 pub mod role;
 pub mod startup;

@@ -17,6 +17,7 @@ use crate::errno::ErrnoGuard;
 use crate::config::Mode;
 use crate::jail::{self, Trigger};
 use crate::lifecycle;
+use crate::preflight;
 use crate::rejection;
 use crate::state;
 use crate::sys;
@@ -103,6 +104,11 @@ fn publish_and_enter(pending: &CStr, pidfile: &CStr, publish: impl FnOnce() -> c
     // before the pidfile appears rather than between it and the chroot.
     if let Some(process) = state::active() {
         jail::prepare(process, Trigger::PidfilePublished(pidfile.to_bytes()));
+        if let Err(errno) = preflight::before_publish(process) {
+            withdraw(pending, pidfile);
+            errno.set();
+            return -1;
+        }
     }
     let result = publish();
     if result != 0 {
@@ -115,6 +121,18 @@ fn publish_and_enter(pending: &CStr, pidfile: &CStr, publish: impl FnOnce() -> c
             0
         }
         _ => enter_or_withdraw(pidfile),
+    }
+}
+
+/// Removes the pending pidfile of a refused configuration, and the pidfile
+/// of the previous one when it still names this process, so that no
+/// stale pidfile outlives the server.
+fn withdraw(pending: &CStr, pidfile: &CStr) {
+    if pending != pidfile {
+        let _ = sys::unlinkat(libc::AT_FDCWD, pending);
+    }
+    if file_holds_own_pid(pidfile) {
+        let _ = sys::unlinkat(libc::AT_FDCWD, pidfile);
     }
 }
 

@@ -10,15 +10,20 @@ use crate::sys;
 /// Writes the rejection to stderr (the error log once httpd has opened it) and,
 /// in the process that read the settings, to the saved terminal.
 pub fn report(rejection: &Rejection) {
+    report_line(Level::Error, &rejection.message);
+}
+
+/// Writes one line to stderr and, in the process that started the server,
+/// to the saved terminal unless stderr is that terminal still.
+pub fn report_line(level: Level, message: &str) {
     let mut line = LineBuffer::new();
-    logging::format_line(&mut line, Level::Error, &format_args!("{}", rejection.message));
+    logging::format_line(&mut line, level, &format_args!("{}", message));
     let line = line.finish();
     logging::write_all(libc::STDERR_FILENO, line);
 
-    // SAFETY: getpid(2) has no preconditions and always succeeds.
-    let origin = unsafe { libc::getpid() } == rejection.origin_pid;
-    if origin && rejection.terminal >= 0 && !same_file(rejection.terminal, libc::STDERR_FILENO) {
-        logging::write_all(rejection.terminal, line);
+    let terminal = state::terminal();
+    if terminal >= 0 && !same_file(terminal, libc::STDERR_FILENO) {
+        logging::write_all(terminal, line);
     }
 }
 
@@ -39,8 +44,7 @@ pub fn on_stderr_replaced() {
         Some(rejection) => rejection,
         None => return,
     };
-    // SAFETY: getpid(2) has no preconditions and always succeeds.
-    if unsafe { libc::getpid() } != rejection.origin_pid {
+    if !state::is_origin() {
         return;
     }
     report(rejection);

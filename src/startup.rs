@@ -51,6 +51,9 @@ unsafe extern "C" fn on_load(argc: c_int, argv: *const *const c_char, _envp: *co
         return;
     }
 
+    if invocation == Invocation::Server {
+        state::keep_terminal();
+    }
     let level = variables.log.as_deref().and_then(logging::parse_level).unwrap_or(LevelFilter::Info);
     logging::init(level);
 
@@ -88,19 +91,10 @@ fn checked_settings(variables: &config::Variables, invocation: Invocation) -> Re
     Ok(settings)
 }
 
-/// Builds the rejection of a server process, keeping a copy of the terminal
-/// so that the error reaches it after httpd has redirected stderr.
+/// Builds the rejection of a server process. The terminal kept at load
+/// receives the error after httpd has redirected stderr.
 fn rejection(error: SettingsError, httpd: Httpd) -> Rejection {
-    // SAFETY: F_DUPFD_CLOEXEC only creates a new descriptor.
-    let terminal = unsafe { libc::fcntl(libc::STDERR_FILENO, libc::F_DUPFD_CLOEXEC, 3) };
-    Rejection {
-        message: format!("{}. The server was not started", error),
-        errno: error.errno(),
-        // SAFETY: getpid(2) has no preconditions and always succeeds.
-        origin_pid: unsafe { libc::getpid() },
-        terminal,
-        httpd,
-    }
+    Rejection { message: format!("{}. The server was not started", error), errno: error.errno(), httpd }
 }
 
 fn write_error_line(message: &str) {

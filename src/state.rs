@@ -29,10 +29,6 @@ pub struct Rejection {
     /// The complete error message, without the log-line prefix.
     pub message: String,
     pub errno: Errno,
-    /// The process that read the settings; only it reports to the terminal.
-    pub origin_pid: libc::pid_t,
-    /// A close-on-exec copy of the terminal's stderr, or -1.
-    pub terminal: c_int,
     pub httpd: Httpd,
 }
 
@@ -55,6 +51,47 @@ static DAEMON_PARENT: AtomicBool = AtomicBool::new(false);
 pub static HOST_ROOT: AtomicI32 = AtomicI32::new(-1);
 pub static HOST_CWD: AtomicI32 = AtomicI32::new(-1);
 pub static HOST_SHM_DIR: AtomicI32 = AtomicI32::new(-1);
+
+/// The server process that loaded the library first (`apache2 -k start`
+/// before it detaches), and a close-on-exec copy of the stderr it had
+/// then (the terminal), or -1. Only that process reports to the terminal,
+/// and only until it has checked the configuration it read.
+static ORIGIN_PID: AtomicI32 = AtomicI32::new(0);
+static TERMINAL: AtomicI32 = AtomicI32::new(-1);
+
+/// Keeps a copy of stderr, the terminal that started this server process.
+pub fn keep_terminal() {
+    // SAFETY: getpid(2) has no preconditions and always succeeds.
+    ORIGIN_PID.store(unsafe { libc::getpid() }, Ordering::Release);
+    // SAFETY: F_DUPFD_CLOEXEC only creates a new descriptor.
+    let terminal = unsafe { libc::fcntl(libc::STDERR_FILENO, libc::F_DUPFD_CLOEXEC, 3) };
+    TERMINAL.store(terminal, Ordering::Release);
+}
+
+/// Returns the terminal's descriptor in the process that kept it, else -1.
+pub fn terminal() -> c_int {
+    if !is_origin() {
+        return -1;
+    }
+    TERMINAL.load(Ordering::Acquire)
+}
+
+/// Closes the terminal's copy, which a detached daemon parent may have
+/// inherited too: the process has nothing more to report there.
+pub fn release_terminal() {
+    let terminal = TERMINAL.swap(-1, Ordering::AcqRel);
+    if terminal >= 0 {
+        // SAFETY: the descriptor came from keep_terminal, and the swap above
+        // makes this the only close of it in this process.
+        unsafe { libc::close(terminal) };
+    }
+}
+
+/// Returns whether this is the process that loaded the library first.
+pub fn is_origin() -> bool {
+    // SAFETY: getpid(2) has no preconditions and always succeeds.
+    ORIGIN_PID.load(Ordering::Acquire) == unsafe { libc::getpid() }
+}
 
 /// Records the setup; only the first call has an effect.
 pub fn install(setup: Setup) {

@@ -55,13 +55,48 @@ pub fn close(fd: c_int) {
 
 /// stat(2), as fstatat(2) from the working directory.
 pub fn stat(path: &CStr) -> Result<libc::stat, Errno> {
+    fstatat(path, 0)
+}
+
+/// lstat(2): the entry itself when `path` names a symlink.
+pub fn lstat(path: &CStr) -> Result<libc::stat, Errno> {
+    fstatat(path, libc::AT_SYMLINK_NOFOLLOW)
+}
+
+fn fstatat(path: &CStr, flags: c_int) -> Result<libc::stat, Errno> {
     // SAFETY: stat is plain data, so all-zero is a valid value.
     let mut status: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: the path is NUL-terminated and `status` is a writable stat.
     check(unsafe {
-        libc::syscall(libc::SYS_newfstatat, libc::AT_FDCWD, path.as_ptr(), &mut status as *mut libc::stat, 0)
+        libc::syscall(libc::SYS_newfstatat, libc::AT_FDCWD, path.as_ptr(), &mut status as *mut libc::stat, flags)
     })?;
     Ok(status)
+}
+
+/// The kernel's `struct statfs` on 64-bit Linux. glibc's version names
+/// `f_flags` as padding, so the libc crate has no field for it.
+#[repr(C)]
+struct KernelStatfs {
+    sizes: [libc::c_long; 7],
+    fsid: [c_int; 2],
+    name_length: libc::c_long,
+    fragment_size: libc::c_long,
+    flags: libc::c_long,
+    spare: [libc::c_long; 4],
+}
+
+// The kernel's struct is 120 bytes on every 64-bit architecture.
+const _: () = assert!(std::mem::size_of::<KernelStatfs>() == 120);
+
+/// statfs(2)'s mount flags (`ST_NOEXEC`, `ST_NOSUID`, ...) of the
+/// filesystem that contains `path`.
+pub fn mount_flags(path: &CStr) -> Result<u64, Errno> {
+    // SAFETY: KernelStatfs is plain data, so all-zero is a valid value.
+    let mut status: KernelStatfs = unsafe { std::mem::zeroed() };
+    // SAFETY: the path is NUL-terminated and `status` has the layout of the
+    // kernel's struct statfs on this 64-bit target.
+    check(unsafe { libc::syscall(libc::SYS_statfs, path.as_ptr(), &mut status as *mut KernelStatfs) })?;
+    Ok(status.flags as u64)
 }
 
 /// fstat(2).

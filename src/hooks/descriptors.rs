@@ -1,13 +1,16 @@
 //! Descriptor calls that mark steps of httpd's startup: close(2) ends the
 //! pidfile of httpd releases before 2.4.47, and dup2(2)/dup3(2) onto stderr
-//! is httpd opening its error log.
+//! is httpd opening its error log, where the configuration it read is
+//! checked against the jail.
 
 use std::os::raw::c_int;
 
 use redhook::real;
 
 use super::hooks;
+use crate::errno::ErrnoGuard;
 use crate::pidfile;
+use crate::preflight;
 use crate::rejection;
 use crate::state;
 
@@ -28,7 +31,13 @@ hooks! {
 }
 
 fn after_dup(result: c_int, new_fd: c_int) {
-    if result == libc::STDERR_FILENO && new_fd == libc::STDERR_FILENO && state::rejection().is_some() {
+    if result != libc::STDERR_FILENO || new_fd != libc::STDERR_FILENO {
+        return;
+    }
+    let _errno = ErrnoGuard::save();
+    if state::rejection().is_some() {
         rejection::on_stderr_replaced();
+    } else {
+        preflight::on_error_log_open();
     }
 }

@@ -12,6 +12,17 @@ use super::{copy_program, free_port, http, library, listing, token, write_file, 
 /// The user httpd's children run as.
 pub const RUN_USER: &str = "www-data";
 
+/// The variables a test's own environment must not pass on to httpd.
+const VARIABLES: [&str; 7] = [
+    "LD_PRELOAD",
+    "HTTPD_CHROOT_DIR",
+    "HTTPD_CHROOT_LOG",
+    "HTTPD_CHROOT_MODE",
+    "HTTPD_CHROOT_AUDIT",
+    "HTTPD_CHROOT_ALLOW_WRITABLE",
+    "TZ",
+];
+
 /// A site with its own jail, logs, pidfile and loopback port.
 pub struct Site {
     pub mpm: &'static str,
@@ -159,7 +170,7 @@ impl Site {
             None => Command::new(APACHE2),
         };
         command.arg("-f").arg(&self.config).args(args);
-        for name in ["LD_PRELOAD", "HTTPD_CHROOT_DIR", "HTTPD_CHROOT_LOG", "HTTPD_CHROOT_MODE", "HTTPD_CHROOT_AUDIT", "TZ"] {
+        for name in VARIABLES {
             command.env_remove(name);
         }
         command.envs(self.env.iter().map(|(name, value)| (name.as_str(), value.as_str())));

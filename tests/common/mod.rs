@@ -10,6 +10,7 @@ pub mod http;
 pub mod keepalive;
 pub mod lifecycle;
 pub mod procs;
+pub mod refusal;
 pub mod soak;
 pub mod tls_listener;
 
@@ -191,4 +192,13 @@ pub fn listing(root: &Path) -> String {
     }
     lines.sort();
     lines.join("\n")
+}
+
+/// Waits up to 20 seconds until `ready` returns true; fails with `what`.
+pub fn wait_for(mut ready: impl FnMut() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {}", what);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
