@@ -98,9 +98,12 @@ pub fn prepared_for(user: &CStr, group: libc::gid_t) -> Option<&'static [libc::g
     }
 }
 
-/// Returns the list prepared last, for any user.
-pub fn prepared_list() -> Option<&'static [libc::gid_t]> {
-    current().map(|prepared| &prepared.list[..])
+/// Returns the list prepared for httpd's configuration number `generation`,
+/// so that a list left from an earlier configuration, whose run user may
+/// differ, is never used for the current one.
+pub fn prepared_list(generation: c_int) -> Option<&'static [libc::gid_t]> {
+    let prepared = current().filter(|prepared| prepared.generation == generation)?;
+    Some(&prepared.list)
 }
 
 /// Resolves httpd's `User` value to a login name: `#33` names a uid.

@@ -95,7 +95,7 @@ fn publish_and_enter(pending: &CStr, pidfile: &CStr, publish: impl FnOnce() -> c
         // The server must not start: leave nothing behind and fail the call,
         // so that httpd logs AH10231 and exits.
         rejection::report(rejected);
-        let _ = sys::unlinkat(libc::AT_FDCWD, pending);
+        withdraw(pending, pidfile);
         rejected.errno.set();
         return -1;
     }

@@ -2,11 +2,12 @@
 //! `ChrootDir`, write access of the run user to the jail and its parents,
 //! the jail still being there at a restart, and mount flags that stop CGIs.
 //!
-//! They run in the process that starts the server as soon as httpd opens its
-//! error log (the configuration is read, nothing serves yet, and the
-//! terminal still shows the result), and again in the daemon parent before
-//! each pidfile it publishes, once for every configuration httpd reads. A
-//! failed check stops the server before it serves.
+//! They run first in the process that starts the server, as soon as httpd
+//! opens its error log. The configuration is read by then, nothing serves
+//! yet, and the terminal still shows the result. They run again in the
+//! daemon parent before each pidfile it publishes, once for every
+//! configuration httpd reads. A failed check stops the server before it
+//! serves.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -244,7 +245,7 @@ fn path_entries(settings: &Settings) -> Result<Vec<(Vec<u8>, Entry)>, Problem> {
 fn writable_level(process: &Process, entries: &[(Vec<u8>, Entry)]) -> Option<Writable> {
     let identity = process.httpd.run_identity()?;
     let mut list = vec![identity.group_id];
-    list.extend_from_slice(groups::prepared_list().unwrap_or_default());
+    list.extend_from_slice(groups::prepared_list(process.httpd.generation()).unwrap_or_default());
     let user = RunUser { uid: identity.user_id, groups: &list };
 
     let plain: Vec<Entry> = entries.iter().map(|(_, entry)| *entry).collect();
